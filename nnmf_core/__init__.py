@@ -1,0 +1,14 @@
+"""nnmf_core: non-negative matrix factorization and the NMF Studio toolkit.
+
+>>> import numpy as np
+>>> from nnmf_core import factorize
+>>> result = factorize(np.random.default_rng(0).random((50, 30)), 4, random_state=0)
+>>> result.W.shape, result.H.shape
+((50, 4), (4, 30))
+"""
+
+from nnmf_core.errors import InputError
+from nnmf_core.factorize import NMFResult, factorize
+from nnmf_core.threads import pin_blas_threads, usable_cores
+
+__all__ = ["InputError", "NMFResult", "factorize", "pin_blas_threads", "usable_cores"]

@@ -1,0 +1,76 @@
+"""NMF Studio: the router and the home page."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from nnmf_core import pin_blas_threads
+
+st.set_page_config(page_title="NMF Studio", page_icon="🧩", layout="wide")
+pin_blas_threads()
+
+ROOT = Path(__file__).resolve().parent
+
+
+def home() -> None:
+    st.title("NMF Studio")
+    st.markdown(
+        "Non-negative matrix factorization, live. Take a matrix of non-negative numbers — "
+        "the pixels of a photo, or a stack of spike waveforms — and write it as the product "
+        "of two much thinner non-negative matrices."
+    )
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("The idea in a minute")
+        st.latex(r"V \;\approx\; W\,H, \qquad V \in \mathbb{R}_{\ge 0}^{\,n\times m},\;"
+                 r"W \in \mathbb{R}_{\ge 0}^{\,n\times k},\; H \in \mathbb{R}_{\ge 0}^{\,k\times m}")
+        st.markdown(
+            "The **rank** *k* is yours to choose. Each of the *k* columns of *W* is a "
+            "feature (a part of the picture, a spike template); each column of *H* says how "
+            "much of every feature it takes to rebuild one column of *V*. Because nothing "
+            "may be negative, features can only add up, never cancel: the parts look like parts."
+        )
+        st.markdown("The fit makes the squared distance between *V* and *WH* small:")
+        st.latex(r"L(W,H) \;=\; \lVert V - WH \rVert_F^2 \;=\; \sum_{i,j}\bigl(V_{ij} - (WH)_{ij}\bigr)^2")
+        st.markdown(
+            "Lee and Seung's **multiplicative update rule** lowers this loss at every step "
+            "and keeps every entry non-negative — first *H*, then *W* with the new *H*:"
+        )
+        st.latex(r"H \;\leftarrow\; H \odot \frac{W^{\top} V}{W^{\top} W H}, \qquad "
+                 r"W \;\leftarrow\; W \odot \frac{V H^{\top}}{W H H^{\top}}")
+        st.caption("⊙ and the fraction act entry by entry; a tiny 10⁻¹⁰ in each denominator avoids division by zero.")
+        st.markdown(
+            "**HALS** (hierarchical alternating least squares), the app's fast default, "
+            "solves exactly for one row of *H* or column of *W* at a time, clipping at zero, "
+            "and reaches the same loss in a fraction of the time."
+        )
+    with right:
+        st.subheader("What rank means")
+        st.markdown(
+            "- **Compression**: an *n × m* picture needs *n·m* numbers; its factors need "
+            "*k(n + m)*. A small *k* stores far less and keeps the broad shapes; past "
+            "*k = nm/(n+m)* the factors are bigger than the picture itself.\n"
+            "- **Clustering**: with *k* templates in *W*, each waveform belongs to the "
+            "template that carries its largest weight in *H* — *k* is the number of "
+            "clusters you look for."
+        )
+        st.subheader("Try it")
+        for page, label, blurb in PAGE_LINKS:
+            if (ROOT / page).exists():
+                st.page_link(page, label=label)
+                st.caption(blurb)
+
+
+PAGE_LINKS = [
+    ("pages/compression.py", "Compression", "Factor a photo at any rank; see quality, size, SVD and JPEG side by side."),
+    ("pages/spike_clustering.py", "Spike clustering", "Sort spike waveforms by their strongest NMF template."),
+]
+
+pages = [st.Page(home, title="Home", icon="🏠", default=True)]
+pages += [
+    st.Page(page, title=label, icon=icon)
+    for (page, label, _), icon in zip(PAGE_LINKS, ["🖼️", "⚡"])
+    if (ROOT / page).exists()
+]
+st.navigation(pages).run()

@@ -1,0 +1,303 @@
+"""The factorizer against oracles: hand arithmetic, scikit-learn, the SVD bound."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import NMF
+
+from nnmf_core import InputError, factorize
+
+
+def low_rank_data(n=60, m=45, k=6, noise=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, k)) @ rng.random((k, m)) + noise * rng.random((n, m))
+
+
+def svd_floor(V, k):
+    """Eckart–Young: the smallest ‖V − X‖_F/‖V‖_F over all X of rank ≤ k."""
+    s = np.linalg.svd(V, compute_uv=False)
+    return np.sqrt(np.sum(s[k:] ** 2) / np.sum(s**2))
+
+
+def start(V, k, seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.random((V.shape[0], k)) + 0.1, rng.random((k, V.shape[1])) + 0.1
+
+
+# ---------------------------------------------------------------- MU = the notebook
+
+
+def test_one_mu_step_matches_hand_arithmetic():
+    V = np.array([[1.0, 2.0, 0.0], [3.0, 1.0, 4.0], [0.5, 0.0, 2.0], [2.0, 2.0, 2.0]])
+    W0 = np.array([[0.5, 1.0], [1.0, 0.2], [0.3, 0.7], [0.9, 0.4]])
+    H0 = np.array([[1.0, 0.5, 0.2], [0.1, 0.8, 1.5]])
+    n, m, k = 4, 3, 2
+    # H[a, j] <- H[a, j] * (Wᵀ V)[a, j] / ((Wᵀ W H)[a, j] + 1e-10), entry by entry
+    H1 = np.empty_like(H0)
+    for a in range(k):
+        for j in range(m):
+            num = sum(W0[i, a] * V[i, j] for i in range(n))
+            den = sum(W0[i, a] * W0[i, b] * H0[b, j] for i in range(n) for b in range(k)) + 1e-10
+            H1[a, j] = H0[a, j] * num / den
+    # W[i, a] <- W[i, a] * (V Hᵀ)[i, a] / ((W H Hᵀ)[i, a] + 1e-10), with the new H
+    W1 = np.empty_like(W0)
+    for i in range(n):
+        for a in range(k):
+            num = sum(V[i, j] * H1[a, j] for j in range(m))
+            den = sum(W0[i, b] * H1[b, j] * H1[a, j] for b in range(k) for j in range(m)) + 1e-10
+            W1[i, a] = W0[i, a] * num / den
+    loss = sum((V[i, j] - sum(W1[i, a] * H1[a, j] for a in range(k))) ** 2 for i in range(n) for j in range(m))
+
+    result = factorize(V, 2, solver="mu", init=(W0, H0), max_iter=1, tol=0, dtype=np.float64)
+    np.testing.assert_allclose(result.H, H1, rtol=1e-12)
+    np.testing.assert_allclose(result.W, W1, rtol=1e-12)
+    assert result.loss_history[0] == pytest.approx(loss, rel=1e-12)
+    # the start was copied, not updated in place
+    assert W0[0, 0] == 0.5 and H0[0, 0] == 1.0
+
+
+def notebook_path(V, W, H, iterations):
+    """The reference notebook's code path: full W·H in the W denominator and the
+    loss summed over the flattened residual."""
+    losses = []
+    for _ in range(iterations):
+        H = H * ((W.T @ V) / ((W.T @ W) @ H + 1e-10))
+        W = W * ((V @ H.T) / ((W @ H) @ H.T + 1e-10))
+        losses.append(float(np.sum((V - W @ H).ravel() ** 2)))
+    return W, H, np.array(losses)
+
+
+def test_mu_follows_the_notebook_for_hundreds_of_iterations():
+    V = low_rank_data(80, 70, 8)
+    W0, H0 = start(V, 10)
+    W_ref, H_ref, losses_ref = notebook_path(V, W0, H0, 300)
+    result = factorize(V, 10, solver="mu", init=(W0, H0), max_iter=300, tol=0, dtype=np.float64)
+    assert result.n_iter == 300
+    np.testing.assert_allclose(result.loss_history, losses_ref, rtol=1e-9)
+    np.testing.assert_allclose(result.W, W_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(result.H, H_ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["frobenius", "kullback-leibler"])
+def test_mu_loss_never_increases(loss):
+    V = low_rank_data()
+    result = factorize(V, 5, solver="mu", loss=loss, init="random", random_state=3, max_iter=200, tol=0, dtype=np.float64)
+    history = result.loss_history
+    assert np.all(np.diff(history) <= 1e-12 * history[:-1])
+    assert history[-1] < 0.5 * history[0]
+
+
+# ---------------------------------------------------------------- loss bookkeeping
+
+
+@pytest.mark.parametrize("solver", ["hals", "mu"])
+@pytest.mark.parametrize("iterations", [1, 7, 40])
+def test_loss_history_equals_the_directly_computed_loss(solver, iterations):
+    V = low_rank_data()
+    result = factorize(V, 5, solver=solver, max_iter=iterations, tol=0, dtype=np.float64)
+    direct = np.sum((V - result.W @ result.H) ** 2)
+    assert result.loss_history[-1] == pytest.approx(direct, rel=1e-9)
+    assert result.relative_error == pytest.approx(np.linalg.norm(V - result.reconstruct()) / np.linalg.norm(V), rel=1e-9)
+
+
+def test_kl_loss_is_the_generalised_divergence():
+    V = low_rank_data()
+    V[V < 0.3] = 0.0  # zeros exercise 0·log 0 = 0
+    result = factorize(V, 4, solver="mu", loss="kullback-leibler", max_iter=25, tol=0, dtype=np.float64)
+    WH = result.W @ result.H
+    positive = V > 0
+    direct = np.sum(V[positive] * np.log(V[positive] / WH[positive])) - V.sum() + WH.sum()
+    assert result.loss_history[-1] == pytest.approx(direct, rel=1e-9)
+
+
+# ---------------------------------------------------------------- quality against peers and bounds
+
+
+@pytest.mark.parametrize("seed,k", [(0, 4), (1, 8), (2, 12)])
+def test_hals_is_within_one_percent_of_scikit_learn(seed, k):
+    V = low_rank_data(120, 90, 10, noise=0.2, seed=seed)
+    peer = NMF(k, solver="cd", init="nndsvda", max_iter=1000, tol=1e-6)
+    W = peer.fit_transform(V)
+    peer_error = np.linalg.norm(V - W @ peer.components_) / np.linalg.norm(V)
+    ours = factorize(V, k, max_iter=1000, tol=1e-7, dtype=np.float64)
+    assert ours.relative_error <= 1.01 * peer_error
+
+
+@pytest.mark.parametrize("solver", ["hals", "mu"])
+@pytest.mark.parametrize("k", [1, 3, 10, 40])
+def test_no_error_falls_below_the_svd_floor(solver, k):
+    V = low_rank_data(50, 40, 8, noise=0.3)
+    result = factorize(V, k, solver=solver, max_iter=300, dtype=np.float64)
+    floor = svd_floor(V, k)
+    assert result.relative_error >= floor - 1e-9
+    if k < 40:
+        assert result.relative_error <= floor + 0.15  # and it is a real fit, not a failure
+
+
+def test_regularised_hals_matches_scikit_learns_objective():
+    V = low_rank_data(70, 50, 6, noise=0.1)
+    alpha, l1_ratio, k = 0.002, 0.5, 6
+
+    def objective(W, H):
+        n, m = V.shape
+        pen = alpha * l1_ratio * (m * W.sum() + n * H.sum())
+        pen += 0.5 * alpha * (1 - l1_ratio) * (m * np.sum(W**2) + n * np.sum(H**2))
+        return 0.5 * np.sum((V - W @ H) ** 2) + pen
+
+    peer = NMF(k, solver="cd", init="nndsvda", alpha_W=alpha, alpha_H="same", l1_ratio=l1_ratio, max_iter=2000, tol=1e-8)
+    W = peer.fit_transform(V)
+    ours = factorize(V, k, alpha=alpha, l1_ratio=l1_ratio, max_iter=2000, tol=1e-9, dtype=np.float64)
+    assert objective(ours.W, ours.H) <= 1.01 * objective(W, peer.components_)
+    plain = factorize(V, k, max_iter=2000, tol=1e-9, dtype=np.float64)
+    assert ours.W.sum() + ours.H.sum() < plain.W.sum() + plain.H.sum()  # the penalty shrinks
+
+
+def test_rank_above_min_dimension_is_allowed_and_fits_closely():
+    V = low_rank_data(30, 20, 5, noise=0.3)
+    result = factorize(V, 25, max_iter=500)
+    assert result.W.shape == (30, 25) and result.H.shape == (25, 20)
+    assert result.relative_error < 0.05
+
+
+# ---------------------------------------------------------------- determinism, dtypes, options
+
+
+@pytest.mark.parametrize("solver", ["hals", "mu"])
+def test_seeded_runs_are_identical_and_seeds_matter(solver):
+    V = low_rank_data()
+    a = factorize(V, 5, solver=solver, init="random", n_restarts=3, random_state=7)
+    b = factorize(V, 5, solver=solver, init="random", n_restarts=3, random_state=7)
+    c = factorize(V, 5, solver=solver, init="random", n_restarts=3, random_state=8)
+    assert np.array_equal(a.W, b.W) and np.array_equal(a.H, b.H)
+    assert np.array_equal(a.loss_history, b.loss_history)
+    assert not np.array_equal(a.W, c.W)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("solver", ["hals", "mu"])
+def test_dtype_is_kept_throughout(dtype, solver):
+    V = low_rank_data()
+    result = factorize(V, 5, solver=solver, dtype=dtype)
+    assert result.W.dtype == dtype and result.H.dtype == dtype
+    assert (result.W >= 0).all() and (result.H >= 0).all()
+    assert result.relative_error < 0.1
+
+
+def test_restarts_keep_the_best_and_record_all():
+    V = low_rank_data(noise=0.5)
+    result = factorize(V, 6, init="random", n_restarts=5, random_state=0, max_iter=40)
+    assert result.restart_losses.shape == (5,)
+    assert result.loss_history[-1] == result.restart_losses.min()
+    assert len(set(np.round(result.restart_losses, 6))) > 1
+
+
+def test_on_iteration_sees_every_loss_and_can_stop():
+    V = low_rank_data()
+    seen = []
+
+    def watch(i, loss):
+        seen.append((i, loss))
+        return i == 5
+
+    result = factorize(V, 5, max_iter=100, tol=0, on_iteration=watch)
+    assert result.stopped_early and not result.converged
+    assert result.n_iter == 5 and [i for i, _ in seen] == [1, 2, 3, 4, 5]
+    np.testing.assert_allclose([loss for _, loss in seen], result.loss_history)
+
+
+def test_tol_has_one_meaning_for_every_solver():
+    V = low_rank_data()
+    for solver in ("hals", "mu"):
+        loose = factorize(V, 5, solver=solver, tol=1e-2, max_iter=2000)
+        assert loose.converged and loose.n_iter < 2000
+        h = loose.loss_history
+        assert h[-11] - h[-1] <= 1e-2 * h[-11]
+        assert h[-12] - h[-2] > 1e-2 * h[-12]  # and not a moment earlier
+        exhaustive = factorize(V, 5, solver=solver, tol=0, max_iter=50)
+        assert exhaustive.n_iter == 50 and not exhaustive.converged
+
+
+def test_nndsvd_zeros_stay_zero_under_mu_and_nndsvda_fills_them():
+    V = low_rank_data()
+    with pytest.warns(UserWarning, match="nndsvda"):
+        frozen = factorize(V, 5, solver="mu", init="nndsvd", max_iter=1, tol=0, dtype=np.float64)
+    nndsvd_start = factorize(V, 5, solver="hals", init="nndsvd", max_iter=1, tol=0, dtype=np.float64)
+    assert (frozen.W == 0).any()
+    filled = factorize(V, 5, solver="mu", init="nndsvda", max_iter=1, tol=0, dtype=np.float64)
+    assert not (filled.W == 0).any() and nndsvd_start.relative_error < 1
+
+
+# ---------------------------------------------------------------- masks
+
+
+def test_hidden_entries_do_not_influence_the_fit():
+    V = low_rank_data()
+    rng = np.random.default_rng(5)
+    mask = rng.random(V.shape) > 0.3
+    other = V.copy()
+    other[~mask] = rng.random((~mask).sum()) * 100
+    other[~mask & (rng.random(V.shape) > 0.5)] = np.nan
+    a = factorize(V, 5, solver="mu", mask=mask, random_state=0, dtype=np.float64, max_iter=100)
+    b = factorize(other, 5, solver="mu", mask=mask, random_state=0, dtype=np.float64, max_iter=100)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.H, b.H)
+    residual = np.where(mask, V - a.W @ a.H, 0)
+    assert a.loss_history[-1] == pytest.approx(np.sum(residual**2), rel=1e-9)
+    # and the masked fit predicts the held-out entries of low-rank data
+    held_out = np.linalg.norm((V - a.W @ a.H)[~mask]) / np.linalg.norm(V[~mask])
+    assert held_out < 0.2
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "V, words",
+    [
+        (np.ones((2, 3, 4)), "2-D"),
+        (np.array([["a", "b"], ["c", "d"]]), "numbers"),
+        (np.zeros((0, 4)), "empty"),
+        (np.array([[1.0, np.nan], [2.0, 3.0]]), "NaN or infinite"),
+        (np.array([[1.0, np.inf], [2.0, 3.0]]), "NaN or infinite"),
+        (np.array([[1.0, -0.43], [-2.0, 3.0]]), "2 negative entries (smallest -2)"),
+        (np.zeros((3, 3)), "all zeros"),
+        (np.array([[1 + 1j, 2], [3, 4]]), "numbers"),
+    ],
+)
+def test_bad_matrices_are_refused_with_a_sentence(V, words):
+    with pytest.raises(InputError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        factorize(V, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"rank": 0}, "at least 1"),
+        ({"rank": 1.5}, "whole number"),
+        ({"rank": True}, "whole number"),
+        ({"solver": "als"}, "solver must be"),
+        ({"loss": "itakura"}, "loss must be"),
+        ({"loss": "kullback-leibler", "solver": "hals"}, 'needs solver="mu"'),
+        ({"mask": np.ones((4, 5), bool)}, 'needs solver="mu"'),
+        ({"init": "svd"}, "init must be"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"tol": -1.0}, "tol"),
+        ({"n_restarts": 0}, "n_restarts"),
+        ({"dtype": np.int32}, "dtype"),
+        ({"alpha": -0.1}, "alpha"),
+        ({"l1_ratio": 2.0}, "l1_ratio"),
+        ({"random_state": "seed"}, "random_state"),
+        ({"init": (np.ones((4, 3)), np.ones((2, 5)))}, "W0 must have shape"),
+        ({"init": (np.ones((4, 2)), -np.ones((2, 5)))}, "H0 has negative"),
+        ({"solver": "mu", "mask": np.ones((3, 3), bool)}, "mask has shape"),
+        ({"solver": "mu", "mask": np.zeros((4, 5), bool)}, "hides every entry"),
+    ],
+)
+def test_bad_options_are_refused_with_a_sentence(kwargs, words):
+    kwargs = {"rank": 2, **kwargs}
+    with pytest.raises(InputError, match=words):
+        factorize(np.ones((4, 5)), **kwargs)
+
+
+def test_input_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        factorize(-np.ones((3, 3)), 1)
