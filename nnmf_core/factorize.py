@@ -358,33 +358,48 @@ def _inner_product(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.vdot(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)))
 
 
+def _mu_half_step(X, numerator, denominator, l1, l2, eps):
+    """X ← X ⊙ numerator / (denominator + penalties + eps), in place; the
+    denominator buffer is overwritten, the numerator kept."""
+    if l2:
+        denominator += l2 * X
+    if l1:
+        denominator += l1
+    denominator += eps
+    np.divide(numerator, denominator, out=denominator)
+    X *= denominator
+
+
+def _sum_of_products(a: np.ndarray, b: np.ndarray, scratch: np.ndarray) -> float:
+    """⟨a, b⟩ with float64 accumulation and no allocation."""
+    np.multiply(a, b, out=scratch)
+    return float(scratch.sum(dtype=np.float64))
+
+
 def _mu_frobenius(V, W, H, max_iter, tracker, pen):
-    """Lee–Seung multiplicative updates, H then W, as in the reference notebook."""
+    """Lee–Seung multiplicative updates, H then W, as in the reference notebook.
+
+    Per iteration: the two large products WᵀV and VHᵀ, k×k Gram matrices,
+    and a few passes over the factors into preallocated buffers.
+    """
+    n, m = V.shape
+    k = H.shape[0]
     norm_sq = _inner_product(V, V)
     eps = V.dtype.type(MU_EPS)
+    numerator_H, denominator_H = np.empty((k, m), V.dtype), np.empty((k, m), V.dtype)
+    numerator_W, denominator_W = np.empty((n, k), V.dtype), np.empty((n, k), V.dtype)
     WtW = W.T @ W
     for _ in range(max_iter):
-        numerator = W.T @ V                      # k×m  (the first large product)
-        denominator = WtW @ H
-        if pen["l2_H"]:
-            denominator += pen["l2_H"] * H
-        if pen["l1_H"]:
-            denominator += pen["l1_H"]
-        denominator += eps
-        H *= numerator
-        H /= denominator
-        VHt = V @ H.T                            # n×k  (the second large product)
+        np.matmul(W.T, V, out=numerator_H)              # k×m: the first large product
+        np.matmul(WtW, H, out=denominator_H)
+        _mu_half_step(H, numerator_H, denominator_H, pen["l1_H"], pen["l2_H"], eps)
+        np.matmul(V, H.T, out=numerator_W)              # n×k: the second large product
         HHt = H @ H.T
-        denominator = W @ HHt
-        if pen["l2_W"]:
-            denominator += pen["l2_W"] * W
-        if pen["l1_W"]:
-            denominator += pen["l1_W"]
-        denominator += eps
-        W *= VHt
-        W /= denominator
+        np.matmul(W, HHt, out=denominator_W)
+        _mu_half_step(W, numerator_W, denominator_W, pen["l1_W"], pen["l2_W"], eps)
         WtW = W.T @ W
-        loss = norm_sq - 2.0 * _inner_product(W, VHt) + _inner_product(WtW, HHt)
+        cross = _sum_of_products(W, numerator_W, denominator_W)
+        loss = norm_sq - 2.0 * cross + _inner_product(WtW, HHt)
         if tracker.done(loss, _penalty_value(W, H, pen)):
             break
     return W, H

@@ -1,12 +1,6 @@
-"""Shared fixtures: the project's paths and a clean Streamlit cache per test."""
-
-from pathlib import Path
+"""Shared fixture: a clean Streamlit cache per test."""
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "streamlit_app.py")
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP
+from paths import APP
 
 
 def test_home_page_renders_the_explanation_without_exceptions():
