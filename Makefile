@@ -30,6 +30,7 @@ test: $(DEV_STAMP)
 ## make bench: solver and page benchmarks (peers side by side, ratios)
 bench: $(DEV_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_factorize.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,81 @@
+"""How fast each page renders, measured headless with Streamlit's AppTest.
+
+For every page, each repeat starts from empty caches and times:
+
+- cold: the first render with the default settings (fit included);
+- cached: the same script run again, answered from the cache;
+- new rank: the form submitted with another rank (a fresh fit).
+
+Run with ``make bench`` (or ``python bench/bench_app.py``). Targets on a
+2-core machine: cold ≤ 2 s, cached ≤ 0.3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from nnmf_core import pin_blas_threads  # noqa: E402
+
+#: page title -> (script, another rank to submit)
+PAGES = {
+    "Compression": ("pages/compression.py", 30),
+    "Spike clustering": ("pages/spike_clustering.py", 4),
+}
+
+
+def rank_widget(at: AppTest):
+    for finder in (at.number_input, at.slider, at.selectbox):
+        try:
+            return finder(key="rank")
+        except KeyError:
+            continue
+    raise LookupError("the page has no widget with key 'rank'")
+
+
+def timed_run(at: AppTest) -> float:
+    started = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"the page raised: {at.exception[0].message}")
+    return seconds
+
+
+def measure(script: str, other_rank: int) -> tuple[float, float, float]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / script), default_timeout=120)
+    cold = timed_run(at)
+    cached = timed_run(at)
+    rank_widget(at).set_value(other_rank)
+    at.form_submit_button[0].click()
+    new_rank = timed_run(at)
+    return cold, cached, new_rank
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    threads = pin_blas_threads()
+    print(f"page render times (AppTest), {args.repeats} repeats, medians, {threads} BLAS threads\n")
+    print("| page | cold s (≤ 2) | cached s (≤ 0.3) | new rank s |")
+    print("|---|---:|---:|---:|")
+    for title, (script, other_rank) in PAGES.items():
+        runs = [measure(script, other_rank) for _ in range(args.repeats)]
+        cold, cached, new_rank = (statistics.median(column) for column in zip(*runs))
+        print(f"| {title} | {cold:.2f} | {cached:.3f} | {new_rank:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

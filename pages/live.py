@@ -1,0 +1,77 @@
+"""Streamlit glue the pages share: a bounded result cache whose misses are
+computed in plain sight, with a progress bar and the loss curve drawn live.
+
+The cache is ``st.cache_data(max_entries=…)``, keyed on a short string the page
+builds from a content digest and the parameters, never on a large array. The
+cached function itself is pure: it only hands back what the page computed, so
+no element is ever created inside it and a cache hit replays nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any, Callable
+
+import streamlit as st
+
+from nnmf_core.figures import loss_curve
+
+#: Results kept across sessions; each holds factors and a few images, a few MB.
+MAX_CACHED_RESULTS = 24
+
+
+def digest(data: bytes) -> str:
+    """sha256 hex digest of an upload's bytes: the cache key of its content."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=False)
+def _kept(key: str, _value: Any = None) -> Any:
+    if _value is None:
+        raise LookupError(key)  # exceptions are not cached: a miss stays a miss
+    return _value
+
+
+def cached_or_computed(key: str, compute: Callable[[], Any]) -> Any:
+    """The cached value for ``key``; on a miss, ``compute()`` runs (drawing its
+    own progress) and its value is cached under ``key``."""
+    try:
+        return _kept(key)
+    except LookupError:
+        pass
+    value = compute()
+    _kept(key, value)
+    return value
+
+
+class LiveLoss:
+    """An ``on_iteration`` callback that draws a progress bar and the loss curve
+    while a fit runs, at most every ``interval`` seconds; ``clear()`` removes both.
+
+    ``total`` is the number of iterations expected in all (restarts × max_iter,
+    or the sum over a sweep); ``max_iter`` fixes the curve's x axis.
+    """
+
+    def __init__(self, label: str, total: int, max_iter: int, interval: float = 0.25):
+        self.label, self.total, self.max_iter, self.interval = label, max(total, 1), max_iter, interval
+        self.bar = st.progress(0.0, text=label)
+        self.chart = st.empty()
+        self.done = 0
+        self.history: list[float] = []
+        self.last_draw = 0.0
+
+    def __call__(self, i: int, loss: float) -> None:
+        if i == 1:
+            self.history = []  # a new restart or a new fit begins
+        self.history.append(loss)
+        self.done += 1
+        now = time.perf_counter()
+        if now - self.last_draw >= self.interval:
+            self.last_draw = now
+            self.bar.progress(min(self.done / self.total, 1.0), text=f"{self.label} — iteration {i}, loss {loss:.4g}")
+            self.chart.plotly_chart(loss_curve(self.history, max_iter=self.max_iter), width="stretch")
+
+    def clear(self) -> None:
+        self.bar.empty()
+        self.chart.empty()
