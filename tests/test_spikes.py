@@ -1,0 +1,561 @@
+"""Tests of nnmf_core.spikes: CSV reading, transforms, assignment, quality
+scores, rank choice, exports and the synthetic generator."""
+
+from __future__ import annotations
+
+import codecs
+import importlib.util
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
+
+from nnmf_core import spikes
+from nnmf_core.errors import InputError
+from nnmf_core.spikes import (
+    ari,
+    cluster_summary,
+    cluster_waveforms,
+    clusters_by_kmeans,
+    clusters_from_h,
+    confusion_table,
+    consensus_matrix,
+    cophenetic_correlation,
+    export_assignments_csv,
+    export_templates_csv,
+    load_sample_spikes,
+    nonnegative,
+    pca_kmeans,
+    rank_scan,
+    read_waveforms,
+    separation,
+    silhouette,
+    spreadsheet_safe,
+    stability,
+    suggested_rank,
+    synthetic_spikes,
+    templates_from_w,
+    unit_norm_columns,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TC_WAVEFORMS = Path(__file__).resolve().parents[2] / "shared" / "data" / "TC_waveforms.csv"
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """The fits here are tiny; one thread keeps them fast on a busy machine."""
+    with threadpool_limits(limits=1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def sample():
+    table = load_sample_spikes()
+    return table.waveforms, np.array(table.label_columns["unit"], dtype=int)
+
+
+def csv_bytes(*lines: str, encoding: str = "utf-8") -> bytes:
+    return ("\n".join(lines) + "\n").encode(encoding)
+
+
+# --------------------------------------------------------------------------
+# non-negativity transforms
+# --------------------------------------------------------------------------
+
+X_SMALL = np.array([[1.0, -2.0, 0.5], [-0.5, 3.0, -1.0]])  # 2 waveforms × 3 samples
+
+
+def test_shift_adds_the_global_minimum():
+    V, description = nonnegative(X_SMALL, "shift")
+    assert V.shape == (3, 2)
+    np.testing.assert_allclose(V, X_SMALL.T + 2.0)
+    assert V.min() == 0.0
+    assert "2" in description
+
+
+def test_per_sample_shift_makes_every_sample_touch_zero():
+    V, _ = nonnegative(X_SMALL, "per-sample shift")
+    assert V.shape == (3, 2)
+    np.testing.assert_allclose(V, [[1.5, 0.0], [0.0, 5.0], [1.5, 0.0]])
+    np.testing.assert_array_equal(V.min(axis=1), 0.0)
+
+
+def test_split_stacks_parts_and_loses_nothing():
+    V, _ = nonnegative(X_SMALL, "split")
+    assert V.shape == (6, 2)
+    assert (V >= 0).all()
+    positive, negative = V[:3], V[3:]
+    np.testing.assert_array_equal(positive - negative, X_SMALL.T)
+    np.testing.assert_array_equal(positive * negative, 0.0)
+    np.testing.assert_array_equal(positive[:, 0], [1.0, 0.0, 0.5])
+
+
+def test_unknown_transform_and_bad_waveforms_are_refused():
+    with pytest.raises(InputError, match="transform"):
+        nonnegative(X_SMALL, "log")
+    with pytest.raises(InputError, match="NaN"):
+        nonnegative([[1.0, np.nan, 0.0]], "split")
+    with pytest.raises(InputError, match="2-D"):
+        nonnegative([1.0, 2.0], "split")
+
+
+def test_templates_from_split_w_are_signed_waveforms():
+    W = np.array([[1.0, 0.0], [0.0, 2.0], [0.5, 0.0], [0.0, 1.0]])  # 2 samples, split
+    np.testing.assert_array_equal(templates_from_w(W, "split", 2), [[0.5, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(templates_from_w(W[:2], "shift", 2), W[:2].T)
+
+
+# --------------------------------------------------------------------------
+# from H to clusters
+# --------------------------------------------------------------------------
+
+
+def test_unit_norm_columns_keeps_the_product_and_normalises():
+    rng = np.random.default_rng(3)
+    W, H = rng.random((20, 4)), rng.random((4, 30))
+    W[:, 2] = 0.0
+    W2, H2 = unit_norm_columns(W, H)
+    np.testing.assert_allclose(W2 @ H2, W @ H)
+    np.testing.assert_allclose(np.linalg.norm(W2, axis=0), [1.0, 1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(H2[2], H[2])  # zero column: left alone
+
+
+def test_clusters_from_h_takes_the_largest_weight_per_column():
+    H = np.array([[0.9, 0.1, 0.0, 0.5], [0.2, 0.8, 0.0, 0.5], [0.0, 0.9, 0.0, 0.1]])
+    np.testing.assert_array_equal(clusters_from_h(H), [0, 2, 0, 0])
+
+
+def test_argmax_depends_on_scaling_which_unit_norm_removes():
+    # template 0 is drawn 10x larger than template 1, so its weights are 10x smaller
+    W = np.array([[10.0, 0.0], [0.0, 1.0]])
+    H = np.array([[0.2, 0.05], [1.0, 1.0]])
+    np.testing.assert_array_equal(clusters_from_h(H), [1, 1])
+    _, H_scaled = unit_norm_columns(W, H)
+    np.testing.assert_array_equal(clusters_from_h(H_scaled), [0, 1])
+
+
+def test_kmeans_on_h_groups_by_direction_not_size():
+    rng = np.random.default_rng(0)
+    sizes = rng.uniform(0.1, 10.0, size=40)
+    directions = np.repeat([[1.0, 0.1], [0.1, 1.0]], 20, axis=0) + rng.normal(0, 0.02, (40, 2))
+    H = (directions * sizes[:, None]).T
+    labels = clusters_by_kmeans(H, 2, random_state=0)
+    assert ari(labels, np.repeat([0, 1], 20)) == 1.0
+
+
+# --------------------------------------------------------------------------
+# quality scores
+# --------------------------------------------------------------------------
+
+
+def test_ari_matches_sklearn_and_a_hand_computed_value():
+    a = [0, 0, 0, 1, 1, 1]
+    b = [0, 0, 1, 1, 2, 2]
+    # contingency pairs 2, row pairs 6, column pairs 3, all pairs 15:
+    # (2 - 6*3/15) / ((6+3)/2 - 6*3/15) = 0.8 / 3.3
+    assert ari(a, b) == pytest.approx(8 / 33)
+    rng = np.random.default_rng(1)
+    x, y = rng.integers(0, 4, 200), rng.integers(0, 3, 200)
+    assert ari(x, y) == pytest.approx(adjusted_rand_score(y, x))
+    assert ari([0, 0, 1, 1], [5, 5, 7, 7]) == 1.0
+    with pytest.raises(InputError):
+        ari([0, 1], [0, 1, 1])
+
+
+def test_stability_is_the_mean_pairwise_ari():
+    a, b, c = [0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2], [1, 1, 1, 0, 0, 0]
+    # pairs: (a,b) = 8/33, (a,c) = 1, (b,c) = 8/33
+    assert stability([a, b, c]) == pytest.approx((8 / 33 + 1 + 8 / 33) / 3)
+    assert stability([a, c]) == 1.0
+    assert math.isnan(stability([a]))
+
+
+def test_silhouette_matches_sklearn_and_is_nan_for_one_cluster():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(0, 1, (20, 3)), rng.normal(5, 1, (20, 3))])
+    labels = np.repeat([0, 1], 20)
+    assert silhouette(X, labels) == pytest.approx(silhouette_score(X, labels))
+    assert math.isnan(silhouette(X, np.zeros(40, dtype=int)))
+
+
+def test_separation_is_the_smallest_pairwise_d_prime():
+    # means 0.1 and 5.1, standard deviation 0.1 each: d' = 5.0 / 0.1 = 50
+    assert separation([[0.0], [0.2], [5.0], [5.2]], [0, 0, 1, 1]) == pytest.approx(50.0)
+    # a third cluster close to the first sets the minimum: means 0.1, 1.1 -> 10
+    X = [[0.0], [0.2], [5.0], [5.2], [1.0], [1.2]]
+    assert separation(X, [0, 0, 1, 1, 2, 2]) == pytest.approx(10.0)
+    assert math.isnan(separation(X, [0] * 6))
+
+
+def test_confusion_table_counts_pairs():
+    table = confusion_table([0, 0, 1, 1, 1], ["a", "b", "b", "b", "a"])
+    assert table.index.name == "cluster" and table.columns.name == "reference"
+    assert table.loc[0, "a"] == 1 and table.loc[0, "b"] == 1
+    assert table.loc[1, "a"] == 1 and table.loc[1, "b"] == 2
+
+
+def test_consensus_matrix_is_the_fraction_of_runs_together():
+    C = consensus_matrix([[0, 0, 1], [0, 1, 1]])
+    np.testing.assert_allclose(C, [[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]])
+
+
+def test_cophenetic_is_one_for_consistent_runs_and_less_otherwise():
+    consistent = consensus_matrix([[0, 0, 1, 1, 2, 2], [2, 2, 0, 0, 1, 1], [1, 1, 2, 2, 0, 0]])
+    assert cophenetic_correlation(consistent) == pytest.approx(1.0)
+    disagreeing = consensus_matrix([[0, 0, 1, 1, 2, 2], [0, 1, 1, 2, 2, 0], [0, 0, 0, 1, 1, 1]])
+    assert cophenetic_correlation(disagreeing) < 0.99
+    assert cophenetic_correlation(consensus_matrix([[0, 0, 0]])) == 1.0
+
+
+def test_suggested_rank_rule_on_hand_made_scans():
+    # the largest k still separated by d' >= 4, not the best-separated k
+    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6], "separation": [4.5, 6.0, 4.2, 3.0, 2.9]})
+    assert suggested_rank(scan) == 4
+    below = pd.DataFrame({"k": [2, 3, 4], "separation": [2.5, 3.5, 3.1]})
+    assert suggested_rank(below) == 3
+    with pytest.raises(InputError):
+        suggested_rank(pd.DataFrame({"k": []}))
+
+
+def test_rank_scan_recovers_the_number_of_units():
+    waveforms, units = synthetic_spikes(n_per_unit=100, random_state=0)
+    scan = rank_scan(waveforms, ks=range(2, 7), n_runs=4, random_state=0)
+    assert list(scan.columns[:5]) == ["k", "relative_error", "cophenetic", "stability", "separation"]
+    assert scan["relative_error"].is_monotonic_decreasing
+    assert suggested_rank(scan) == 4
+    row = scan.set_index("k").loc[4]
+    assert row["stability"] > 0.95 and row["cophenetic"] > 0.95
+
+
+# --------------------------------------------------------------------------
+# the method in one call, and the baseline
+# --------------------------------------------------------------------------
+
+
+def test_default_method_recovers_the_units_of_the_sample(sample):
+    waveforms, units = sample
+    result = cluster_waveforms(waveforms, 4, random_state=0)
+    assert ari(result.labels, units) >= 0.9
+    assert result.W.shape == (300, 4) and result.H.shape == (4, 1000)
+    np.testing.assert_allclose(np.linalg.norm(result.W, axis=0), 1.0, rtol=1e-5)
+    assert result.templates.shape == (4, 150)
+    assert len(result.restart_labels) == spikes.DEFAULT_RESTARTS
+    assert len(result.restart_losses) == spikes.DEFAULT_RESTARTS
+    assert result.loss_history[-1] == pytest.approx(min(result.restart_losses))
+
+
+def test_default_method_is_stable_across_random_starts_and_numbers_clusters_alike(sample):
+    waveforms, _ = sample
+    runs = [cluster_waveforms(waveforms, 4, init="random", random_state=seed).labels for seed in (0, 1, 2)]
+    assert stability(runs) >= 0.95
+    # the stable order gives the same numbers, not just the same partition
+    assert np.mean(runs[0] == runs[1]) > 0.97 and np.mean(runs[0] == runs[2]) > 0.97
+
+
+def test_stable_order_numbers_clusters_by_the_energy_centroid_of_their_mean():
+    early = np.array([0.0, -1.0, 0.2, 0.0, 0.0, 0.0])
+    late = np.array([0.0, 0.0, 0.0, 0.0, -1.0, 0.3])
+    waveforms = np.array([late, early, late, early, early])
+    order = spikes.stable_order(waveforms, np.array([0, 1, 0, 1, 1]), 3)
+    np.testing.assert_array_equal(order, [1, 0, 2])  # early first, late next, empty cluster 2 last
+
+
+def test_argmax_assignment_keeps_clusters_and_templates_aligned(sample):
+    waveforms, _ = sample
+    result = cluster_waveforms(waveforms[:300], 3, assignment="argmax", transform="shift", solver="mu",
+                               max_iter=200, n_restarts=1)
+    np.testing.assert_array_equal(result.labels, clusters_from_h(result.H))
+
+
+def test_pca_kmeans_baseline(sample):
+    waveforms, units = sample
+    baseline = pca_kmeans(waveforms, 4)
+    assert baseline.scores.shape == (1000, 3)
+    assert 0.85 <= ari(baseline.labels, units) <= 0.99
+
+
+def test_cluster_waveforms_refuses_bad_parameters():
+    with pytest.raises(InputError, match="clusters"):
+        cluster_waveforms(X_SMALL, 3)
+    with pytest.raises(InputError, match="assignment"):
+        cluster_waveforms(X_SMALL, 2, assignment="vote")
+
+
+def test_cluster_summary_counts_and_means():
+    waveforms = np.array([[0.0, 1.0], [2.0, 3.0], [10.0, 10.0]])
+    summary = cluster_summary(waveforms, [1, 1, 0])
+    np.testing.assert_array_equal(summary.clusters, [0, 1])
+    np.testing.assert_array_equal(summary.counts, [1, 2])
+    np.testing.assert_allclose(summary.means, [[10.0, 10.0], [1.0, 2.0]])
+    np.testing.assert_allclose(summary.stds, [[0.0, 0.0], [1.0, 1.0]])
+    assert list(summary.table()["count"]) == [1, 2]
+
+
+# --------------------------------------------------------------------------
+# exports
+# --------------------------------------------------------------------------
+
+
+def test_assignment_export_escapes_formulas():
+    ids = ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "TC028_3B"]
+    H = np.arange(10, dtype=float).reshape(2, 5)
+    data = export_assignments_csv(ids, [0, 1, 0, 1, 0], H)
+    table = pd.read_csv(io.BytesIO(data), dtype={"id": str})
+    assert list(table.columns) == ["id", "cluster", "weight_0", "weight_1"]
+    assert list(table["id"]) == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "TC028_3B"]
+    np.testing.assert_allclose(table[["weight_0", "weight_1"]].to_numpy(), H.T)
+    assert spreadsheet_safe("\tcmd") == "'\tcmd"
+
+
+def test_template_export_has_one_column_per_template():
+    W = np.array([[1.0, 0.5], [0.0, 2.0], [3.0, 1.0]])
+    table = pd.read_csv(io.BytesIO(export_templates_csv(W)))
+    assert list(table.columns) == ["sample", "template_0", "template_1"]
+    np.testing.assert_allclose(table[["template_0", "template_1"]].to_numpy(), W)
+    named = pd.read_csv(io.BytesIO(export_templates_csv(W, ["=a", "b", "c"])), dtype=str)
+    assert named["sample"][0] == "'=a"
+
+
+# --------------------------------------------------------------------------
+# reading CSV: good layouts
+# --------------------------------------------------------------------------
+
+
+def test_organoid_layout_with_a_text_label_column():
+    table = read_waveforms(csv_bytes("uid,0,1,2,organoid", "a,0,-1,0.5,A1", "b,0.1,-0.8,0.2,B2"))
+    np.testing.assert_array_equal(table.waveforms, [[0.0, -1.0, 0.5], [0.1, -0.8, 0.2]])
+    assert table.ids == ["a", "b"]
+    assert table.label_columns == {"organoid": ["A1", "B2"]}
+    assert table.sample_names == ["0", "1", "2"]
+    assert table.notes == []
+
+
+def test_numeric_unit_column_after_integer_sample_headers_is_a_label():
+    table = read_waveforms(csv_bytes("uid,0,1,2,unit", "a,0,-1,0.5,3", "b,0.1,-0.8,0.2,1"))
+    assert table.waveforms.shape == (2, 3)
+    assert table.label_columns == {"unit": ["3", "1"]}
+
+
+def test_any_non_numeric_header_after_integer_sample_headers_is_a_label():
+    table = read_waveforms(csv_bytes("uid,0,1,2,quality,organoid", "a,0,-1,0.5,0.9,A", "b,0.1,-0.8,0.2,0.7,B"))
+    assert table.waveforms.shape == (2, 3)
+    assert table.label_columns == {"quality": ["0.9", "0.7"], "organoid": ["A", "B"]}
+
+
+def test_label_columns_with_the_same_or_no_name_are_all_kept():
+    table = read_waveforms(csv_bytes("uid,0,1,2,label,label,", "a,1,2,3,x,y,z", "b,2,2,2,p,q,r"))
+    assert table.label_columns == {"label": ["x", "p"], "label'": ["y", "q"], "label 3": ["z", "r"]}
+
+
+def test_tc_layout_without_label_column():
+    table = read_waveforms(csv_bytes("uid,0,1,2,3", "x,1,2,3,4", "y,5,6,7,8"))
+    assert table.waveforms.shape == (2, 4) and table.label_columns == {}
+
+
+def test_transposed_layout_with_and_without_a_sample_axis():
+    expected = [[1.0, 2.0, 0.0], [2.0, 3.0, 1.0], [3.0, 4.0, 0.0]]
+    with_axis = read_waveforms(csv_bytes("sample,w1,w2,w3", "0,1,2,3", "1,2,3,4", "2,0,1,0"), transposed=True)
+    np.testing.assert_array_equal(with_axis.waveforms, expected)
+    assert with_axis.ids == ["w1", "w2", "w3"]
+    # an unnamed-looking first column is still the axis when it rises in even steps
+    stepped_axis = read_waveforms(csv_bytes("pos,w1,w2,w3", "10,1,2,3", "20,2,3,4", "30,0,1,0"), transposed=True)
+    np.testing.assert_array_equal(stepped_axis.waveforms, expected)
+    assert stepped_axis.sample_names == ["10", "20", "30"]
+    without_axis = read_waveforms(csv_bytes("w1,w2,w3", "1,2,3", "2,3,4", "0,1,0"), transposed=True)
+    np.testing.assert_array_equal(without_axis.waveforms, expected)
+    labelled = read_waveforms(
+        csv_bytes("time,w1,w2,w3", "0.0,1,2,3", "0.5,2,3,4", "1.0,0,1,0", "organoid,A,B,A"), transposed=True
+    )
+    np.testing.assert_array_equal(labelled.waveforms, expected)
+    assert labelled.label_columns == {"organoid": ["A", "B", "A"]}
+    assert labelled.sample_names == ["0.0", "0.5", "1.0"]
+
+
+def test_semicolons_with_decimal_commas_and_tabs():
+    semicolon = read_waveforms(csv_bytes("uid;0;1;2", "a;1,5;-2,25;0", "b;0;1;2"))
+    np.testing.assert_array_equal(semicolon.waveforms, [[1.5, -2.25, 0.0], [0.0, 1.0, 2.0]])
+    tab = read_waveforms(csv_bytes("uid\t0\t1\t2", "a\t1.5\t-2.25\t0", "b\t0\t1\t2"))
+    np.testing.assert_array_equal(tab.waveforms, semicolon.waveforms)
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        codecs.BOM_UTF8 + "uid,0,1,2\nä,1,2,3\nb,4,5,6\n".encode("utf-8"),
+        "uid,0,1,2\nä,1,2,3\nb,4,5,6\n".encode("utf-16"),
+        "uid,0,1,2\r\nä,1,2,3\r\nb,4,5,6\r\n".encode("utf-16-be").join([codecs.BOM_UTF16_BE, b""]),
+        "uid,0,1,2\nä,1,2,3\nb,4,5,6\n".encode("latin-1"),
+    ],
+    ids=["utf-8 bom", "utf-16", "utf-16-be crlf", "latin-1"],
+)
+def test_encodings(encoded):
+    table = read_waveforms(encoded)
+    assert table.ids == ["ä", "b"]
+    np.testing.assert_array_equal(table.waveforms, [[1, 2, 3], [4, 5, 6]])
+
+
+def test_forgiving_details_blank_lines_trailing_delimiter_quotes_no_id_column():
+    table = read_waveforms(b'uid,0,1,2,\n\n"a, 1",1,2,3,\n\nb,4,5,6,\n')
+    assert table.ids == ["a, 1", "b"] and table.waveforms.shape == (2, 3)
+    no_ids = read_waveforms(csv_bytes("0,1,2", "1,2,3", "4,5,6"))
+    assert no_ids.ids == ["1", "2"] and no_ids.waveforms.shape == (2, 3)
+    assert "no id column" in no_ids.notes[0]
+
+
+def test_duplicate_ids_and_flat_waveforms_are_notes_not_errors():
+    table = read_waveforms(csv_bytes("uid,0,1,2", "a,1,2,3", "a,2,2,2", "b,0,1,0"))
+    assert table.waveforms.shape == (3, 3)
+    assert any("'a' (2×)" in note for note in table.notes)
+    assert any("flat" in note and "'a'" in note for note in table.notes)
+
+
+PLAIN_FILES = {
+    "organoid": "uid,0,1,2,organoid\na,0,-1,0.5,A1\nb,0.1,-0.8,0.2,B2\n",
+    "unit and quality": "uid,0,1,2,quality,unit\na,0,-1,0.5,0.90,3\nb,0.1,-0.8,0.2,0.7,1\n",
+    "crlf and blank lines": "\r\nuid,0,1,2\r\n\r\na ,1e-3,-2.5,3\r\n  \r\nb,4,5,6\r\n",
+    "semicolon decimal comma": "uid;0;1;2;cls\na;1,5;-2,25;0;x\nb;0;1;2;y\n",
+    "tab": "id\tt0\tt1\tt2\tunit\na\t0.1\t0.2\t0.3\t1\nb\t1\t2\t3\t2\n",
+    "duplicates and flat": "uid,0,1,2\na,1,2,3\na,2,2,2\n",
+    "two labels of one name": "uid,0,1,2,label,label\na,1,2,3,x,y\nb,2,2,2,z,w\n",
+}
+
+
+@pytest.mark.parametrize("name", PLAIN_FILES)
+def test_fast_and_exact_readers_agree(name):
+    text = PLAIN_FILES[name]
+    fast = spikes._plainly_parsed(text)
+    assert fast is not None, "a plain file should take the fast path"
+    exact = spikes._exactly_parsed(text, False)
+    np.testing.assert_array_equal(fast[2], exact[2])
+    assert fast[0] == exact[0] and fast[1] == exact[1] and fast[3] == exact[3]
+
+
+def test_fast_and_exact_readers_agree_on_the_real_files():
+    files = [spikes.SAMPLE_SPIKES_CSV] + ([TC_WAVEFORMS] if TC_WAVEFORMS.exists() else [])
+    for path in files:
+        text = path.read_bytes().decode("utf-8")
+        fast, exact = spikes._plainly_parsed(text), spikes._exactly_parsed(text, False)
+        np.testing.assert_array_equal(fast[2], exact[2])
+        assert fast[0] == exact[0] and fast[3] == exact[3]
+
+
+# --------------------------------------------------------------------------
+# reading CSV: bad input, each with a message naming the problem
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", r"empty \(0 bytes\)"),
+        (b"\n \n", "no text"),
+        (csv_bytes("uid,0,1,2"), "header row but no data rows"),
+        (csv_bytes("uid", "a", "b"), "Only one column"),
+        (csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,x,3", "c,1,y,3"),
+         r"Column '1' has 2 cells that are not numbers \(row 3: 'x', row 4: 'y'\)"),
+        (csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,,3", "c,1,,3", "d,1,,3"), r"Column '1' has 3 empty cells \(rows 3, 4, 5\)"),
+        (csv_bytes("uid,0,1,2", "a,1,2,nan", "b,1,2,inf"), r"Column '2' has 2 cells that are NaN or infinite"),
+        (csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,2", "c,1,2,3,4"),
+         r"2 rows do not have as many fields as the header \(4\): row 3 has 3 fields, row 4 has 5 fields"),
+        (csv_bytes("uid,0,1,2", "a,1,2,3"), "1 waveform; clustering needs at least 2"),
+        (csv_bytes("uid,0,1", "a,1,2", "b,3,4"), "2 samples; at least 3"),
+        (csv_bytes("uid,organoid", "a,x", "b,y"), "No sample columns"),
+        (csv_bytes("uid,0,1,2", 'a,"1,5",2,3', "b,1,2,3"), "Decimal commas are read only"),
+        (b"PK\x03\x04\x14\x00", "Excel"),
+        ("uid,0,1,2\na,1,2,3\n".encode("utf-16-le"), "NUL"),
+    ],
+    ids=["zero bytes", "blank", "header only", "one column", "text cells", "empty cells", "nan and inf",
+         "ragged", "one waveform", "two samples", "labels only", "comma decimal", "xlsx", "utf-16 no bom"],
+)
+def test_bad_csv_is_refused_with_a_clear_message(data, message):
+    with pytest.raises(InputError, match=message):
+        read_waveforms(data)
+
+
+def test_bad_cells_in_a_transposed_file_name_the_waveform_column():
+    with pytest.raises(InputError, match=r"Column 'w2' \(a waveform\) has 1 cell that is not a number \(row 3: 'x'\)"):
+        read_waveforms(csv_bytes("sample,w1,w2,w3", "0,1,2,3", "1,2,x,4", "2,0,1,0"), transposed=True)
+
+
+def test_row_numbers_count_blank_lines_like_a_spreadsheet():
+    with pytest.raises(InputError, match=r"row 5: 'x'"):
+        read_waveforms(b"uid,0,1,2\r\n\r\na,1,2,3\r\n\r\nb,1,x,4\r\n")
+
+
+def test_limits_are_named(monkeypatch):
+    monkeypatch.setattr(spikes, "MAX_CSV_BYTES", 20)
+    with pytest.raises(InputError, match="MAX_CSV_BYTES"):
+        read_waveforms(csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,2,3"))
+    monkeypatch.setattr(spikes, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(spikes, "MAX_WAVEFORMS", 1)
+    with pytest.raises(InputError, match=r"2 waveforms; the limit is 1 \(MAX_WAVEFORMS\)"):
+        read_waveforms(csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,2,3"))
+    monkeypatch.setattr(spikes, "MAX_WAVEFORMS", 10)
+    monkeypatch.setattr(spikes, "MAX_SAMPLES", 2)
+    with pytest.raises(InputError, match=r"3 samples; the limit is 2 \(MAX_SAMPLES\)"):
+        read_waveforms(csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,2,3"))
+
+
+def test_non_bytes_input_is_refused():
+    with pytest.raises(InputError, match="bytes"):
+        read_waveforms("uid,0,1,2\na,1,2,3\n")
+
+
+# --------------------------------------------------------------------------
+# synthetic spikes and the bundled sample
+# --------------------------------------------------------------------------
+
+
+def test_synthetic_spikes_are_deterministic_per_seed():
+    a, units_a = synthetic_spikes(n_per_unit=20, random_state=5)
+    b, units_b = synthetic_spikes(n_per_unit=20, random_state=5)
+    c, _ = synthetic_spikes(n_per_unit=20, random_state=6)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(units_a, units_b)
+    assert not np.array_equal(a, c)
+    assert a.shape == (80, 150)
+    np.testing.assert_array_equal(np.bincount(units_a), [20, 20, 20, 20])
+
+
+def test_synthetic_units_are_trough_aligned_with_a_later_peak():
+    waveforms, units = synthetic_spikes(n_per_unit=50, random_state=0)
+    summary = cluster_summary(waveforms, units)
+    np.testing.assert_array_equal(summary.means.argmin(axis=1), 50)
+    assert (summary.means.argmax(axis=1) > 50).all()
+    assert len(set(summary.means.argmax(axis=1))) == 4  # repolarisation peaks at distinct times
+
+
+def test_bundled_sample_is_what_the_script_makes():
+    spec = importlib.util.spec_from_file_location("make_spikes", ROOT / "data" / "make_spikes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.sample_table().to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert spikes.SAMPLE_SPIKES_CSV.read_bytes() == expected
+    table = load_sample_spikes()
+    assert table.waveforms.shape == (1000, 150)
+    assert list(table.label_columns) == ["unit"]
+    assert table.ids[0] == "syn0001"
+
+
+# --------------------------------------------------------------------------
+# the real recording
+# --------------------------------------------------------------------------
+
+
+def test_tc_waveforms_from_the_shared_data():
+    if not TC_WAVEFORMS.exists():
+        pytest.skip(f"{TC_WAVEFORMS} is absent (it lives outside the repository, next to it in ../shared/data)")
+    table = read_waveforms(TC_WAVEFORMS.read_bytes())
+    assert table.waveforms.shape == (181, 120)
+    assert table.ids[0] == "TC028_3B"
+    assert table.label_columns == {}
+    np.testing.assert_allclose(table.waveforms.min(axis=1), -1.0)
+    assert any("TC018_49C" in note for note in table.notes)  # its one duplicated id
