@@ -53,6 +53,11 @@ KL_EPS = 1e-12
 SWEEP_OVERHEAD = 20_000
 MAX_INNER_SWEEPS = 10
 
+#: Multiply-adds one fit may cost on a shared server: about 10–30 s of one
+#: cloud core. Pages cap the iterations of bigger requests (see
+#: :func:`iterations_within_budget`) and say so.
+MAX_FIT_COST = 1e11
+
 Init = Union[str, tuple]
 IterationCallback = Callable[[int, float], Optional[bool]]
 
@@ -538,6 +543,31 @@ def _hals(V, W, H, max_iter, tracker, pen):
         if tracker.done(loss, _penalty_value(Wt, H, pen)):
             break
     return np.ascontiguousarray(Wt.T), H
+
+
+# --------------------------------------------------------------------------
+# cost of a request
+# --------------------------------------------------------------------------
+
+
+def fit_cost(n: int, m: int, rank: int, max_iter: int, n_restarts: int = 1) -> float:
+    """Multiply-adds a fit may spend: two n×m×k products per iteration (MU and
+    HALS alike; the masked and KL variants cost about twice that)."""
+    return 2.0 * n * m * rank * max_iter * n_restarts
+
+
+def iterations_within_budget(n: int, m: int, rank: int, max_iter: int, n_restarts: int = 1,
+                             budget: float = MAX_FIT_COST) -> int:
+    """``max_iter``, or fewer (at least 1) so that :func:`fit_cost` stays within
+    ``budget``.
+
+    >>> iterations_within_budget(512, 512, 20, 300)
+    300
+    >>> iterations_within_budget(2048, 6144, 500, 1000)
+    7
+    """
+    per_iteration = fit_cost(n, m, rank, 1, n_restarts)
+    return int(max(1, min(max_iter, budget // per_iteration)))
 
 
 # --------------------------------------------------------------------------

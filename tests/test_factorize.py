@@ -301,3 +301,12 @@ def test_bad_options_are_refused_with_a_sentence(kwargs, words):
 def test_input_error_is_a_value_error():
     with pytest.raises(ValueError):
         factorize(-np.ones((3, 3)), 1)
+
+
+def test_iterations_are_capped_by_the_work_budget():
+    from nnmf_core.factorize import MAX_FIT_COST, fit_cost, iterations_within_budget
+
+    assert iterations_within_budget(100, 100, 5, 300) == 300
+    capped = iterations_within_budget(4000, 4000, 200, 1000, n_restarts=3)
+    assert 1 <= capped < 1000
+    assert fit_cost(4000, 4000, 200, capped, 3) <= MAX_FIT_COST < fit_cost(4000, 4000, 200, capped + 1, 3)
