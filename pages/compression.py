@@ -1,0 +1,250 @@
+"""Compression: a photo written as W·H at any rank, measured honestly.
+
+Reads top to bottom: settings from the link, sidebar controls, the picture,
+one cached fit (drawn live on a miss), its pictures and numbers, then tabs whose
+content is built only while open (each with its own cached computation).
+"""
+
+from functools import partial
+
+import streamlit as st
+
+from nnmf_core import InputError, figures, pin_blas_threads
+from nnmf_core.compression import (
+    CHANNEL_NAMES, COLOUR_LAYOUTS, DEFAULT_SWEEP_RANKS, INTEGER_LIMITS, QUERY_NAMES, TOLERANCES,
+    CompressionSettings, baselines, compress, factor_view, largest_rank, loss_csv_bytes, npz_bytes,
+    parsed_ranks, parts_gallery, png_bytes, rank_sweep, readable_bytes, sample_working_image,
+    settings_from_query, usable_rank, working_image,
+)
+from nnmf_core.factorize import INITS, SOLVERS
+from nnmf_core.images import MATRIX_MODES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
+from pages.live import LiveLoss, cached_or_computed, digest
+
+pin_blas_threads()
+
+MODE_LABELS = {"colour": "Full colour", "luminance": "Luminance (gray)", "red": "Red channel",
+               "green": "Green channel (the notebook's)", "blue": "Blue channel"}
+LAYOUT_LABELS = {"joint": "Joint: V = [R | G | B], one shared W", "per-channel": "Per channel: three W and H"}
+SOLVER_LABELS = {"hals": "HALS (fast)", "mu": "MU (as in the article)"}
+INIT_LABELS = {"nndsvda": "NNDSVDa (from the SVD)", "nndsvd": "NNDSVD (zeros kept)", "random": "Random (as in the article)"}
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
+TABS = ["Loss and factors", "Rank sweep", "Baselines: SVD and JPEG", "Parts gallery"]
+
+st.title("Image compression with NMF")
+st.caption(
+    "An n × m picture is n·m numbers. NMF writes it as W (n × k) times H (k × m), k(n + m) numbers, "
+    "all non-negative. Pick a picture and a rank k in the sidebar, then see what the factors keep, "
+    "what they cost, and how they compare with the best possible rank-k matrix and with JPEG."
+)
+
+# ---- settings from the link, once per visit (widget keys are the setting names)
+if "rank" not in st.session_state:
+    link_settings, link_problems = settings_from_query(st.query_params.to_dict())
+    st.session_state.update(vars(link_settings))
+    for problem in link_problems:
+        st.warning(problem)
+
+# ---- sidebar
+with st.sidebar:
+    st.header("Picture")
+    st.selectbox("Sample picture", list(SAMPLE_IMAGES), key="sample")
+    upload = st.file_uploader(
+        "Or upload your own", type=UPLOAD_TYPES, key="upload",
+        help="PNG, JPEG, WebP, BMP, TIFF or GIF up to 25 MB. It is used instead of the sample while it is here; "
+             "it is never stored.",
+    )
+    with st.form("fit"):
+        st.header("Factorization")
+        st.selectbox("Matrix from", MATRIX_MODES, format_func=MODE_LABELS.get, key="mode")
+        st.radio("Colour layout (full colour only)", COLOUR_LAYOUTS, format_func=LAYOUT_LABELS.get,
+                 key="colour_layout")
+        st.select_slider("Working size (longest side, px)", WORKING_SIDE_CHOICES, key="max_side",
+                         help="Larger pictures are shrunk to this size before the fit.")
+        st.number_input("Rank k", *INTEGER_LIMITS["rank"], step=1, key="rank")
+        st.number_input("Iterations", *INTEGER_LIMITS["max_iter"], step=50, key="max_iter")
+        st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, key="solver", horizontal=True)
+        st.selectbox("Start", INITS, format_func=INIT_LABELS.get, key="init")
+        restarts_column, seed_column = st.columns(2)
+        restarts_column.number_input("Restarts", *INTEGER_LIMITS["n_restarts"], step=1, key="n_restarts",
+                                     help="Independent starts; the one with the lowest loss is kept.")
+        seed_column.number_input("Random seed", *INTEGER_LIMITS["random_state"], step=1, key="random_state")
+        st.select_slider("Stop when the loss falls by less than", TOLERANCES, key="tol",
+                         format_func=lambda tol: "never" if tol == 0 else f"{tol:g}",
+                         help="Relative fall of the loss over the last 10 iterations.")
+        st.form_submit_button("Compress", type="primary", width="stretch")
+    st.caption(
+        "This page's address holds the settings above and the sample's name, so a copied link shows the "
+        "same view. An uploaded picture cannot travel in a link: whoever opens it sees the sample."
+    )
+
+settings = CompressionSettings(**{name: st.session_state[name] for name in QUERY_NAMES})
+wanted_query = settings.as_query()
+if any(st.query_params.get(name) != value for name, value in wanted_query.items()):
+    st.query_params.update(wanted_query)
+
+# ---- the picture
+try:
+    if upload is not None:
+        data = upload.getvalue()
+        source_key, source_name = digest(data), upload.name
+        picture = cached_or_computed(f"picture|{source_key}|{settings.max_side}",
+                                     partial(working_image, data, settings.max_side))
+    else:
+        source_key, source_name = f"sample:{settings.sample}", settings.sample
+        picture = cached_or_computed(f"picture|{source_key}|{settings.max_side}",
+                                     partial(sample_working_image, settings.sample, settings.max_side))
+except InputError as error:
+    st.error(f"This file cannot be used. {error}")
+    st.stop()
+
+st.text(f"Picture: {source_name}")
+st.caption(f"{picture.format} file, {readable_bytes(picture.file_bytes)}. {picture.size_note}")
+for note in picture.notes:
+    st.info(note)
+if picture.is_grayscale and settings.mode == "colour":
+    st.caption("This picture is grayscale (three equal channels): full colour fits the same numbers three "
+               "times. Luminance gives the same picture for a third of the work.")
+rank, rank_note = usable_rank(settings.rank, picture.pixels.shape, settings.mode, settings.colour_layout)
+if rank_note:
+    st.warning(rank_note)
+
+# ---- the fit: one cached computation, drawn live on a miss
+fit_key = f"compress|{source_key}|{settings.fit_key()}|used_rank={rank}"
+fit_count = 3 if settings.mode == "colour" and settings.colour_layout == "per-channel" else 1
+
+
+def fitted():
+    live = LiveLoss(f"Fitting W and H at rank {rank}", fit_count * settings.n_restarts * settings.max_iter,
+                    settings.max_iter)
+    try:
+        return compress(picture.pixels, mode=settings.mode, colour_layout=settings.colour_layout, rank=rank,
+                        solver=settings.solver, init=settings.init, max_iter=settings.max_iter, tol=settings.tol,
+                        n_restarts=settings.n_restarts, random_state=settings.random_state,
+                        file_bytes=picture.file_bytes, on_iteration=live)
+    finally:
+        live.clear()
+
+
+try:
+    result = cached_or_computed(fit_key, fitted)
+except InputError as error:
+    st.error(f"This picture cannot be factorized with these settings. {error}")
+    st.stop()
+
+# ---- 1. original, reconstruction, error; the numbers
+st.caption(result.layout_description)
+st.plotly_chart(figures.comparison_figure(
+    result.original, result.reconstruction, result.absolute_error,
+    original_title=f"Original ({picture.working_size[0]} × {picture.working_size[1]} px)",
+    reconstruction_title=f"NMF, rank {rank}: {readable_bytes(result.factor_bytes)} of factors"), width="stretch")
+st.caption("Zoom into one picture (drag a box) and the others follow; double-click to zoom out.")
+
+quality = st.columns(4)
+quality[0].metric("Relative error", f"{result.relative_error:.4f}", help="‖V − WH‖ / ‖V‖ (Frobenius norms).")
+quality[1].metric("PSNR", f"{result.psnr:.2f} dB", help="Peak signal-to-noise ratio; higher is better.")
+quality[2].metric("SSIM", f"{result.ssim:.3f}", help="Structural similarity; 1 means identical.")
+quality[3].metric("Fit", f"{result.seconds:.2f} s", delta=f"{result.n_iter} iterations", delta_arrow="off",
+                  delta_color="off", delta_description="converged" if result.converged else "hit the limit")
+size = st.columns(4)
+size[0].metric("Numbers stored, k(n + m)", f"{result.numbers_stored:,}",
+               delta=f"{result.numbers_stored / result.original_numbers:.1%}", delta_arrow="off", delta_color="off",
+               delta_description=f"of n·m = {result.original_numbers:,}")
+size[1].metric("Factors as float16", readable_bytes(result.factor_bytes), help="2 bytes per number of W and H.")
+size[2].metric("Picture file", readable_bytes(picture.file_bytes),
+               help="The file as uploaded (or bundled), at its original size, before any downscaling.")
+size[3].metric("Raw pixels", readable_bytes(result.raw_pixel_bytes),
+               help="One byte per pixel value fitted (three per pixel in full colour).")
+
+downloads = st.columns(3)
+stem = f"nmf-rank{rank}-{settings.mode}"
+downloads[0].download_button("Reconstruction (PNG)", partial(png_bytes, result.reconstruction), f"{stem}.png",
+                             "image/png", on_click="ignore", icon=":material/download:", width="stretch")
+downloads[1].download_button("Factors W, H (.npz, float16)", partial(npz_bytes, result), f"{stem}-factors.npz",
+                             "application/octet-stream", on_click="ignore", icon=":material/download:",
+                             width="stretch", help="Read with numpy.load(path, allow_pickle=False).")
+downloads[2].download_button("Loss history (CSV)", partial(loss_csv_bytes, result.loss_histories),
+                             f"{stem}-loss.csv", "text/csv", on_click="ignore", icon=":material/download:",
+                             width="stretch")
+
+# ---- tabs: each is built only while it is open
+loss_tab, sweep_tab, baseline_tab, parts_tab = st.tabs(TABS, key="view", on_change="rerun", bind="query-params")
+channel_picker = partial(st.radio, "Channel", range(3), format_func=lambda i: CHANNEL_NAMES[i], horizontal=True)
+
+if loss_tab.open:
+    with loss_tab:
+        log_y = st.toggle("Logarithmic loss axis", key="log_loss")
+        st.plotly_chart(figures.loss_curves(result.loss_histories, log_y=log_y, max_iter=settings.max_iter),
+                        width="stretch")
+        index = channel_picker(key="factor_channel") if fit_count == 3 else 0
+        view = factor_view(result, index)
+        groups = ("R", "G", "B") if result.colour_layout == "joint" else ()
+        st.plotly_chart(figures.factor_figure(view.W, view.H, view.product, column_groups=groups,
+                                              title=f"The factors of the {view.name} matrix and their product"),
+                        width="stretch")
+        st.caption("W holds k columns (features), H says how much of each feature every column of the picture "
+                   "takes. Neither looks like the picture; their product does. Hover for values.")
+
+if sweep_tab.open:
+    with sweep_tab:
+        largest = largest_rank(picture.pixels.shape, settings.mode, settings.colour_layout)
+        st.session_state.setdefault("sweep_ranks", ", ".join(map(str, DEFAULT_SWEEP_RANKS)))
+        with st.form("sweep"):
+            st.text_input(f"Ranks to compare (comma-separated, 1 to {largest})", key="sweep_ranks")
+            st.form_submit_button("Run the sweep")
+        try:
+            choice = parsed_ranks(st.session_state["sweep_ranks"], largest)
+
+            def swept():
+                live = LiveLoss(f"Sweeping ranks {', '.join(map(str, choice.ranks))}",
+                                len(choice.ranks) * fit_count * settings.n_restarts * settings.max_iter,
+                                settings.max_iter)
+                try:
+                    return rank_sweep(picture.pixels, choice.ranks, mode=settings.mode,
+                                      colour_layout=settings.colour_layout, solver=settings.solver,
+                                      init=settings.init, max_iter=settings.max_iter, tol=settings.tol,
+                                      n_restarts=settings.n_restarts, random_state=settings.random_state,
+                                      on_iteration=live)
+                finally:
+                    live.clear()
+
+            sweep = cached_or_computed(f"sweep|{source_key}|{settings.fit_key()}|{choice.ranks}", swept)
+        except InputError as error:
+            st.error(str(error))
+        else:
+            if choice.note:
+                st.caption(choice.note)
+            st.plotly_chart(figures.rank_sweep_figure(sweep.original, sweep.reconstructions, sweep.loss_histories,
+                                                      sweep.ranks, sweep.psnr), width="stretch")
+            st.plotly_chart(figures.storage_and_quality_figure(
+                sweep.ranks, sweep.numbers_stored, sweep.original_numbers, sweep.storage_line,
+                sweep.break_even_rank, sweep.psnr, sweep.svd_psnr), width="stretch")
+            st.caption(f"From rank {sweep.break_even_rank} on, W and H hold at least as many numbers as the picture "
+                       "(the dashed line): the \"compression\" makes it bigger. The truncated SVD is the best any "
+                       "rank-k matrix can do, so NMF's PSNR stays at or below it.")
+
+if baseline_tab.open:
+    with baseline_tab:
+        with st.spinner("Encoding JPEG at the same size and computing the SVD…"):
+            compared = cached_or_computed(f"baselines|{fit_key}", partial(baselines, picture.pixels, result))
+        st.markdown(compared.summary)
+        st.plotly_chart(figures.pictures_figure(
+            [item.pixels for item in (compared.nmf, compared.svd, compared.jpeg)],
+            [f"{item.name}: {readable_bytes(item.n_bytes)}, {item.psnr:.1f} dB"
+             for item in (compared.nmf, compared.svd, compared.jpeg)]), width="stretch")
+        st.dataframe(compared.rows, width="stretch", hide_index=True, column_config={
+            "bytes": st.column_config.NumberColumn("bytes", format="localized")})
+        st.caption("All three are measured against the same original. The SVD's U·S and Vᵀ hold k(n + m) numbers, "
+                   "like W and H, stored as float16 too; JPEG gets the factors' byte count as its budget.")
+
+if parts_tab.open:
+    with parts_tab:
+        index = channel_picker(key="parts_channel") if fit_count == 3 else 0
+        gallery = parts_gallery(result, 12, index)
+        titles = [f"W[:, {component}] · {share:.1%}" for component, share in zip(gallery.components, gallery.shares)]
+        st.plotly_chart(figures.parts_gallery_figure(
+            gallery.pictures, titles, title=f"The {len(titles)} largest of {rank} parts ({gallery.name})"),
+            width="stretch")
+        st.caption("Each part is one column of W times the matching row of H, brightened to be visible on its "
+                   "own; W·H is the sum of all k parts. Nothing is negative, so parts can only add light, never "
+                   "take it away — that is what makes them look like pieces of the picture. The percentage is "
+                   "each part's share of the total size ‖W[:, i]‖·‖H[i, :]‖.")
