@@ -4,10 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from nnmf_core import pin_blas_threads
+from nnmf_core import pin_blas_threads_for_sessions
 
 st.set_page_config(page_title="NMF Studio", page_icon="🧩", layout="wide")
-pin_blas_threads()
+pin_blas_threads_for_sessions()
 
 ROOT = Path(__file__).resolve().parent
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from nnmf_core import pin_blas_threads  # noqa: E402
+from nnmf_core import pin_blas_threads_for_sessions  # noqa: E402
 
 #: page title -> (script, another rank to submit)
 PAGES = {
@@ -67,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    threads = pin_blas_threads()
+    threads = pin_blas_threads_for_sessions()  # as the pages themselves do
     print(f"page render times (AppTest), {args.repeats} repeats, medians, {threads} BLAS threads\n")
     print("| page | cold s (≤ 2) | cached s (≤ 0.3) | new rank s |")
     print("|---|---:|---:|---:|")

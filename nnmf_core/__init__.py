@@ -9,6 +9,6 @@
 
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import NMFResult, factorize
-from nnmf_core.threads import pin_blas_threads, usable_cores
+from nnmf_core.threads import pin_blas_threads, pin_blas_threads_for_sessions, usable_cores
 
-__all__ = ["InputError", "NMFResult", "factorize", "pin_blas_threads", "usable_cores"]
+__all__ = ["InputError", "NMFResult", "factorize", "pin_blas_threads", "pin_blas_threads_for_sessions", "usable_cores"]

@@ -25,3 +25,15 @@ def pin_blas_threads(limit: int | None = None) -> int:
     limit = usable_cores() if limit is None else max(1, int(limit))
     threadpool_limits(limits=limit)
     return limit
+
+
+def pin_blas_threads_for_sessions() -> int:
+    """One BLAS thread per fit, for the app server.
+
+    Streamlit runs every browser session in its own thread, so sessions use
+    the cores side by side. A multi-threaded BLAS inside each would fight for
+    the same cores: with one other busy process on a 2-core machine, the
+    default compression fit took 6–15 s with two BLAS threads and 0.38 s with
+    one (uncontended, one thread costs about 7 %).
+    """
+    return pin_blas_threads(1)

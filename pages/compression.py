@@ -9,7 +9,7 @@ from functools import partial
 
 import streamlit as st
 
-from nnmf_core import InputError, figures, pin_blas_threads
+from nnmf_core import InputError, figures, pin_blas_threads_for_sessions
 from nnmf_core.compression import (
     CHANNEL_NAMES, COLOUR_LAYOUTS, DEFAULT_SWEEP_RANKS, INTEGER_LIMITS, QUERY_NAMES, TOLERANCES,
     CompressionSettings, baselines, compress, factor_view, largest_rank, loss_csv_bytes, npz_bytes,
@@ -20,7 +20,7 @@ from nnmf_core.factorize import INITS, SOLVERS
 from nnmf_core.images import MATRIX_MODES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
 from pages.live import LiveLoss, cached_or_computed, digest
 
-pin_blas_threads()
+pin_blas_threads_for_sessions()
 
 MODE_LABELS = {"colour": "Full colour", "luminance": "Luminance (gray)", "red": "Red channel",
                "green": "Green channel (the notebook's)", "blue": "Blue channel"}
