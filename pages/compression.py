@@ -17,7 +17,7 @@ from nnmf_core.compression import (
     settings_from_query, usable_rank, working_image,
 )
 from nnmf_core.factorize import INITS, SOLVERS
-from nnmf_core.images import MATRIX_MODES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
+from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
 from pages.live import LiveLoss, cached_or_computed, digest
 
 pin_blas_threads_for_sessions()
@@ -49,8 +49,9 @@ with st.sidebar:
     st.header("Picture")
     st.selectbox("Sample picture", list(SAMPLE_IMAGES), key="sample")
     upload = st.file_uploader(
-        "Or upload your own", type=UPLOAD_TYPES, key="upload",
-        help="PNG, JPEG, WebP, BMP, TIFF or GIF up to 25 MB. It is used instead of the sample while it is here; "
+        "Or upload your own", type=UPLOAD_TYPES, key="upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+        help=f"PNG, JPEG, WebP, BMP, TIFF or GIF up to {MAX_UPLOAD_BYTES // 2**20} MB and "
+             f"{MAX_PIXELS / 1e6:.0f} megapixels. It is used instead of the sample while it is here; "
              "it is never stored.",
     )
     with st.form("fit"):

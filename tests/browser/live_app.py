@@ -27,14 +27,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(python: str = sys.executable, cwd: Path = ROOT, timeout: float = 60.0):
+def start_server(python: str = sys.executable, cwd: Path = ROOT, timeout: float = 60.0, extra_args=()):
     """Start `streamlit run streamlit_app.py` headless on a free port; return
     (process, base URL) once /_stcore/health answers."""
     port = _free_port()
     process = subprocess.Popen(
         [python, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra_args],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -69,8 +69,48 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+async def wait_idle_async(page, timeout: float = 60_000) -> None:
+    """:func:`wait_idle` for Playwright's async API."""
+    await page.wait_for_selector(IDLE, timeout=timeout)
+    await page.wait_for_timeout(300)
+    await page.wait_for_selector(IDLE, timeout=timeout)
+
+
 def screenshot(page, name: str) -> Path:
+    """Save what the viewport shows to tests/browser/artifacts/NAME.png, and to
+    $NNMF_SCREENSHOT_DIR too when set (``make screenshots`` sets it to docs/)."""
+    page.wait_for_timeout(500)  # let charts finish their transitions
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))
+    if os.environ.get("NNMF_SCREENSHOT_DIR"):
+        target = Path(os.environ["NNMF_SCREENSHOT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        (target / path.name).write_bytes(path.read_bytes())
     return path
+
+
+def metric_values(page) -> dict[str, str]:
+    """Every st.metric on the page: label -> value as shown."""
+    metrics = page.locator('[data-testid="stMetric"]')
+    values = {}
+    for index in range(metrics.count()):
+        metric = metrics.nth(index)
+        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        values[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return values
+
+
+def submit_sidebar_form(page, label: str) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name=label).click()
+    page.wait_for_timeout(300)
+    wait_idle(page, timeout=120_000)
+
+
+def sidebar_upload(page, name: str, data: bytes, mime: str) -> None:
+    """Upload through the real file input of the sidebar's first uploader."""
+    page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(
+        {"name": name, "mimeType": mime, "buffer": data}
+    )
+    page.wait_for_timeout(500)
+    wait_idle(page, timeout=120_000)

@@ -1,0 +1,91 @@
+"""The Compression page in a real browser: defaults, a new rank, an upload,
+downloads, a shared link, screenshots."""
+
+import csv
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from live_app import metric_values, screenshot, sidebar_upload, submit_sidebar_form, wait_idle
+
+
+def open_page(page, app_url, query=""):
+    page.goto(f"{app_url}/compression{query}")
+    wait_idle(page, timeout=120_000)
+
+
+def test_defaults_render_figures_and_filled_metrics(page, app_url):
+    open_page(page, app_url)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    metrics = metric_values(page)
+    assert re.fullmatch(r"\d+\.\d+ dB", metrics["PSNR"])
+    assert float(metrics["Relative error"]) < 0.5
+    assert metrics["Numbers stored, k(n + m)"].replace(",", "").isdigit()
+
+
+def test_a_new_rank_changes_the_numbers(page, app_url):
+    open_page(page, app_url)
+    before = metric_values(page)
+    page.locator('[data-testid="stSidebar"]').get_by_label("Rank k").fill("5")
+    submit_sidebar_form(page, "Compress")
+    after = metric_values(page)
+    assert after["Numbers stored, k(n + m)"] != before["Numbers stored, k(n + m)"]
+    assert float(after["PSNR"].split()[0]) < float(before["PSNR"].split()[0])  # rank 5 keeps less than rank 20
+    assert "rank=5" in page.url
+
+
+def test_an_uploaded_image_is_factorized(page, app_url):
+    open_page(page, app_url)
+    y, x = np.mgrid[0:120, 0:200]
+    pixels = np.stack([x % 256, (2 * y) % 256, ((x + y) * 3) % 256], axis=-1).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
+    sidebar_upload(page, "stripes.jpg", buffer.getvalue(), "image/jpeg")
+    assert page.get_by_text("Picture: stripes.jpg").is_visible()
+    assert page.get_by_text(re.compile(r"200\s*×\s*120")).first.is_visible()
+    assert re.fullmatch(r"\d+\.\d+ dB", metric_values(page)["PSNR"])
+
+
+def test_a_broken_upload_shows_a_message_not_a_traceback(page, app_url):
+    open_page(page, app_url)
+    sidebar_upload(page, "notes.png", b"this is not a picture at all", "image/png")
+    error = page.locator('[data-testid="stAlertContentError"]')
+    assert error.count() == 1 and "cannot be used" in error.inner_text()
+
+
+def test_every_download_opens(page, app_url):
+    open_page(page, app_url)
+    files = {}
+    for label in ("Reconstruction (PNG)", "Factors W, H (.npz, float16)", "Loss history (CSV)"):
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name=label).click()
+        files[label] = open(download_info.value.path(), "rb").read()
+    picture = Image.open(io.BytesIO(files["Reconstruction (PNG)"]))
+    picture.load()
+    assert picture.size == (512, 341)
+    with np.load(io.BytesIO(files["Factors W, H (.npz, float16)"]), allow_pickle=False) as factors:
+        W, H = factors["W"], factors["H"]
+        assert W.shape[1] == H.shape[0] == 20 and (W >= 0).all() and (H >= 0).all()
+    rows = list(csv.reader(io.StringIO(files["Loss history (CSV)"].decode())))
+    assert len(rows) > 2 and all(float(value) >= 0 for value in rows[1][1:])
+
+
+def test_a_shared_link_reproduces_the_settings(page, app_url):
+    open_page(page, app_url, "?rank=7&iter=120&solver=mu&mode=luminance&seed=3")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_label("Rank k").input_value() == "7"
+    assert sidebar.get_by_label("Iterations").input_value() == "120"
+    assert sidebar.get_by_label("Random seed").input_value() == "3"
+    assert sidebar.get_by_role("radio", name="MU (as in the article)").is_checked()
+    assert metric_values(page)["Numbers stored, k(n + m)"] == f"{7 * (341 + 512):,}"
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])
+def test_screenshots(page, app_url, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, app_url)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    screenshot(page, f"compression-{width}x{height}")
