@@ -363,18 +363,6 @@ def _inner_product(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.vdot(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)))
 
 
-def _mu_half_step(X, numerator, denominator, l1, l2, eps):
-    """X ← X ⊙ numerator / (denominator + penalties + eps), in place; the
-    denominator buffer is overwritten, the numerator kept."""
-    if l2:
-        denominator += l2 * X
-    if l1:
-        denominator += l1
-    denominator += eps
-    np.divide(numerator, denominator, out=denominator)
-    X *= denominator
-
-
 def _sum_of_products(a: np.ndarray, b: np.ndarray, scratch: np.ndarray) -> float:
     """⟨a, b⟩ with float64 accumulation and no allocation."""
     np.multiply(a, b, out=scratch)
@@ -384,30 +372,46 @@ def _sum_of_products(a: np.ndarray, b: np.ndarray, scratch: np.ndarray) -> float
 def _mu_frobenius(V, W, H, max_iter, tracker, pen):
     """Lee–Seung multiplicative updates, H then W, as in the reference notebook.
 
-    Per iteration: the two large products WᵀV and VHᵀ, k×k Gram matrices,
-    and a few passes over the factors into preallocated buffers.
+    H is kept transposed (m×k) so that both large products are tall-and-thin
+    with V in its stored order, VᵀW and VHᵀ: OpenBLAS runs that shape about
+    1.5× faster than WᵀV. Per iteration: those two products, k×k Gram
+    matrices, and a few passes over the factors into preallocated buffers.
     """
     n, m = V.shape
     k = H.shape[0]
     norm_sq = _inner_product(V, V)
     eps = V.dtype.type(MU_EPS)
-    numerator_H, denominator_H = np.empty((k, m), V.dtype), np.empty((k, m), V.dtype)
-    numerator_W, denominator_W = np.empty((n, k), V.dtype), np.empty((n, k), V.dtype)
+    l1_H, l2_H, l1_W, l2_W = pen["l1_H"], pen["l2_H"], pen["l1_W"], pen["l2_W"]
+    penalized = any(pen.values())
+    Ht = np.ascontiguousarray(H.T)
+    VtW, denominator_H = np.empty((m, k), V.dtype), np.empty((m, k), V.dtype)
+    VHt, denominator_W = np.empty((n, k), V.dtype), np.empty((n, k), V.dtype)
     WtW = W.T @ W
     for _ in range(max_iter):
-        np.matmul(W.T, V, out=numerator_H)              # k×m: the first large product
-        np.matmul(WtW, H, out=denominator_H)
-        _mu_half_step(H, numerator_H, denominator_H, pen["l1_H"], pen["l2_H"], eps)
-        np.matmul(V, H.T, out=numerator_W)              # n×k: the second large product
-        HHt = H @ H.T
+        np.matmul(V.T, W, out=VtW)                       # (WᵀV)ᵀ: the first large product
+        np.matmul(Ht, WtW, out=denominator_H)            # (WᵀW H)ᵀ
+        if l2_H:
+            denominator_H += l2_H * Ht
+        if l1_H:
+            denominator_H += l1_H
+        denominator_H += eps
+        np.divide(VtW, denominator_H, out=denominator_H)
+        Ht *= denominator_H
+        np.matmul(V, Ht, out=VHt)                        # VHᵀ: the second large product
+        HHt = Ht.T @ Ht
         np.matmul(W, HHt, out=denominator_W)
-        _mu_half_step(W, numerator_W, denominator_W, pen["l1_W"], pen["l2_W"], eps)
+        if l2_W:
+            denominator_W += l2_W * W
+        if l1_W:
+            denominator_W += l1_W
+        denominator_W += eps
+        np.divide(VHt, denominator_W, out=denominator_W)
+        W *= denominator_W
         WtW = W.T @ W
-        cross = _sum_of_products(W, numerator_W, denominator_W)
-        loss = norm_sq - 2.0 * cross + _inner_product(WtW, HHt)
-        if tracker.done(loss, _penalty_value(W, H, pen)):
+        loss = norm_sq - 2.0 * _sum_of_products(W, VHt, denominator_W) + _inner_product(WtW, HHt)
+        if tracker.done(loss, _penalty_value(W, Ht, pen) if penalized else 0.0):
             break
-    return W, H
+    return W, np.ascontiguousarray(Ht.T)
 
 
 def _mu_masked_or_kl(V, W, H, max_iter, tracker, pen, mask, kl):
@@ -480,7 +484,7 @@ def _hals_sweeps(X, numerator, gram, l1, l2, max_sweeps, scratch):
     live = diag > 0
     inv = np.zeros_like(diag)
     inv[live] = 1.0 / diag[live]
-    scaled_num = numerator.astype(X.dtype, copy=True)
+    scaled_num = np.array(numerator, dtype=X.dtype, order="C")  # a contiguous copy
     if l1:
         scaled_num -= X.dtype.type(l1)
     scaled_num *= inv.astype(X.dtype)[:, None]
@@ -532,14 +536,18 @@ def _hals(V, W, H, max_iter, tracker, pen):
     scratch_n = np.empty(n, dtype=V.dtype)
     scratch_m = np.empty(m, dtype=V.dtype)
     WtW = Wt @ Wt.T
+    # Both large products are formed tall-and-thin with V in its stored order
+    # (VᵀW, m×k, and VHᵀ, n×k), the shape OpenBLAS runs fastest, and used
+    # through their transposes.
+    VtW, VHt = np.empty((m, k), V.dtype), np.empty((n, k), V.dtype)
     for _ in range(max_iter):
-        WtV = Wt @ V                                    # k×m
-        _hals_sweeps(H, WtV, WtW, pen["l1_H"], pen["l2_H"], sweeps_H, scratch_m)
-        HVt = H @ V.T                                   # k×n
+        np.matmul(V.T, Wt.T, out=VtW)
+        _hals_sweeps(H, VtW.T, WtW, pen["l1_H"], pen["l2_H"], sweeps_H, scratch_m)
+        np.matmul(V, H.T, out=VHt)
         HHt = H @ H.T
-        _hals_sweeps(Wt, HVt, HHt, pen["l1_W"], pen["l2_W"], sweeps_W, scratch_n)
+        _hals_sweeps(Wt, VHt.T, HHt, pen["l1_W"], pen["l2_W"], sweeps_W, scratch_n)
         WtW = Wt @ Wt.T
-        loss = norm_sq - 2.0 * _inner_product(Wt, HVt) + _inner_product(WtW, HHt)
+        loss = norm_sq - 2.0 * _inner_product(Wt, VHt.T) + _inner_product(WtW, HHt)
         if tracker.done(loss, _penalty_value(Wt, H, pen)):
             break
     return np.ascontiguousarray(Wt.T), H
