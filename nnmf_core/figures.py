@@ -653,7 +653,8 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
     """
     ks = np.asarray(ks)
     fig = _spike_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=[
-        "Fit: relative error ‖V − WH‖ / ‖V‖", "Reproducibility over random starts", "Separation d′ of the closest clusters"])
+        "Fit: relative error ‖V − WH‖ / ‖V‖", "Reproducibility over random starts",
+        "Separation d′ of the closest clusters"])
     point = dict(mode="lines+markers", marker=dict(size=8))
     fig.add_trace(go.Scatter(x=ks, y=np.asarray(relative_error, dtype=float), name="relative error",
                              line=dict(color=PALETTE[0], width=2.5), **point), row=1, col=1)

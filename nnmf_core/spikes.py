@@ -62,6 +62,7 @@ from nnmf_core.errors import InputError
 from nnmf_core.factorize import NMFResult, factorize
 
 __all__ = [
+    "ARTICLE_RECIPE",
     "ASSIGNMENTS",
     "ClusterSummary",
     "DEFAULT_ASSIGNMENT",
@@ -71,10 +72,14 @@ __all__ = [
     "LABEL_HEADERS",
     "MAX_CONSENSUS_WAVEFORMS",
     "MAX_CSV_BYTES",
+    "MAX_ABS_SAMPLE",
     "MAX_SAMPLES",
+    "MAX_SILHOUETTE_WAVEFORMS",
     "MAX_WAVEFORMS",
+    "MethodComparison",
     "NonNegative",
     "PcaKmeans",
+    "QualityReport",
     "SAMPLE_AXIS_HEADERS",
     "SAMPLE_SPIKES_CSV",
     "SEPARATION_THRESHOLD",
@@ -87,14 +92,17 @@ __all__ = [
     "cluster_waveforms",
     "clusters_by_kmeans",
     "clusters_from_h",
+    "compare_methods",
     "confusion_table",
     "consensus_matrix",
     "cophenetic_correlation",
     "export_assignments_csv",
     "export_templates_csv",
     "load_sample_spikes",
+    "method_name",
     "nonnegative",
     "pca_kmeans",
+    "quality_report",
     "rank_scan",
     "read_waveforms",
     "separation",
@@ -103,6 +111,7 @@ __all__ = [
     "stability",
     "stable_order",
     "suggested_rank",
+    "suggestion_reason",
     "synthetic_spikes",
     "templates_from_w",
     "unit_norm_columns",
@@ -122,6 +131,9 @@ MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_WAVEFORMS = 100_000
 #: Most samples per waveform accepted.
 MAX_SAMPLES = 2_000
+#: Largest magnitude of a sample accepted: the factorization works in 32-bit
+#: floats, whose sums of squares overflow not far above this.
+MAX_ABS_SAMPLE = 1e12
 #: Most waveforms whose pairwise consensus :func:`rank_scan` builds; larger
 #: sets are scored on a seeded random subset of this size (the fits use all).
 MAX_CONSENSUS_WAVEFORMS = 2_000
@@ -714,6 +726,7 @@ def _finished_table(ids, sample_names, waveforms, label_columns, notes, *, trans
         raise InputError("The file holds 1 waveform; clustering needs at least 2.")
     if n_samples < 3:
         raise InputError(f"Each waveform has {_plural(n_samples, 'sample')}; at least 3 are needed.")
+    _checked_magnitude(waveforms)
     notes = list(notes)
     unnamed = [n for n, i in enumerate(ids, start=1) if not i]
     if unnamed:
@@ -790,7 +803,17 @@ def _checked_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
         raise InputError(f"{name} is empty (shape {X.shape}).")
     if not np.isfinite(X).all():
         raise InputError(f"{name} holds {int((~np.isfinite(X)).sum())} NaN or infinite values.")
+    _checked_magnitude(X)
     return X.astype(np.float64, copy=False)
+
+
+def _checked_magnitude(X: np.ndarray) -> None:
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > MAX_ABS_SAMPLE:
+        raise InputError(
+            f"Samples reach {largest:.3g} in size; the limit is {MAX_ABS_SAMPLE:.0e} (MAX_ABS_SAMPLE), as the "
+            "factorization works in 32-bit floats. Rescale the waveforms (to µV or mV, say)."
+        )
 
 
 def nonnegative(waveforms, method: str = DEFAULT_TRANSFORM) -> NonNegative:
@@ -1444,6 +1467,7 @@ def rank_scan(
     tol: float = 1e-4,
     random_state: Optional[int] = 0,
     dtype=np.float32,
+    on_rank=None,
 ) -> pd.DataFrame:
     """Score every candidate rank by fit, reproducibility and separation.
 
@@ -1463,6 +1487,9 @@ def rank_scan(
     random_state : int or None
         Seed of all runs; the runs for a given k do not depend on which
         other ranks are scanned.
+    on_rank : callable(done, total) or None
+        Progress callback, called after each rank with the number of ranks
+        scored so far and the number to score.
 
     Returns
     -------
@@ -1517,6 +1544,8 @@ def rank_scan(
                 "seconds": time.perf_counter() - started,
             }
         )
+        if on_rank is not None:
+            on_rank(len(rows), len(ks))
     return pd.DataFrame(rows)
 
 
@@ -1552,6 +1581,252 @@ def suggested_rank(scan: pd.DataFrame) -> int:
         return int(separated["k"].iloc[-1])
     scores = scan["separation"].fillna(-math.inf).to_numpy()
     return int(scan["k"].iloc[int(np.argmax(scores))])
+
+
+def suggestion_reason(scan: pd.DataFrame) -> str:
+    """Why :func:`suggested_rank` picked its k, in one sentence made from the scan.
+
+    Examples
+    --------
+    >>> suggestion_reason(pd.DataFrame({"k": [2, 3, 4], "separation": [5.0, 4.4, 3.0]}))
+    'k = 3 is the largest k whose two closest clusters are still d′ = 4.4 apart (at least 4).'
+    """
+    k = suggested_rank(scan)
+    d = float(scan.set_index("k").loc[k, "separation"])
+    if d >= SEPARATION_THRESHOLD:
+        return (f"k = {k} is the largest k whose two closest clusters are still d′ = {d:.2g} apart "
+                f"(at least {SEPARATION_THRESHOLD:g}).")
+    return (f"No k keeps its two closest clusters d′ = {SEPARATION_THRESHOLD:g} apart; k = {k} separates them "
+            f"best (d′ = {d:.2g}). The waveforms may not fall into clean groups: take the suggestion with care.")
+
+
+# --------------------------------------------------------------------------
+# comparing methods: everything the spike page shows, in one call
+# --------------------------------------------------------------------------
+
+#: The reference notebook's recipe, for an honest comparison: every value
+#: shifted by the global minimum, Lee–Seung multiplicative updates from a
+#: random start for 1000 iterations, each waveform to its strongest template.
+ARTICLE_RECIPE = dict(transform="shift", solver="mu", init="random", max_iter=1000, assignment="argmax")
+#: Silhouettes are computed on at most this many waveforms (a seeded random
+#: subset, the same for every method): the score costs O(n²).
+MAX_SILHOUETTE_WAVEFORMS = 4_000
+#: ARI differences smaller than this are called "about the same".
+ARI_TIE = 0.02
+
+
+@dataclass(frozen=True, eq=False)
+class MethodComparison:
+    """What :func:`compare_methods` returns.
+
+    Attributes
+    ----------
+    chosen : SpikeClustering
+        NMF with the settings asked for.
+    article : SpikeClustering
+        NMF with :data:`ARTICLE_RECIPE` at the same k, restarts and seed
+        (the same object as ``chosen`` when the settings are the recipe).
+    baseline : PcaKmeans
+        PCA (3 components) + k-means.
+    baseline_restart_labels : list of ndarray
+        The baseline's clusters from as many k-means seeds as NMF restarts
+        (for its stability).
+    names : dict of str -> str
+        A label for a person for each of ``"chosen"``, ``"article"``,
+        ``"baseline"``.
+    silhouettes : dict of str -> float
+        Mean silhouette of each method's clusters, on the waveforms
+        (Euclidean), over at most :data:`MAX_SILHOUETTE_WAVEFORMS` of them.
+    """
+
+    chosen: SpikeClustering
+    article: SpikeClustering
+    baseline: PcaKmeans
+    baseline_restart_labels: list
+    names: dict
+    silhouettes: dict
+
+    @property
+    def labels(self) -> dict:
+        """Clusters of every method, keyed like ``names``."""
+        return {"chosen": self.chosen.labels, "article": self.article.labels, "baseline": self.baseline.labels}
+
+    @property
+    def stabilities(self) -> dict:
+        """Mean pairwise ARI over the restarts (k-means seeds for the baseline); NaN for one."""
+        return {
+            "chosen": self.chosen.restart_agreement,
+            "article": self.article.restart_agreement,
+            "baseline": stability(self.baseline_restart_labels),
+        }
+
+
+def method_name(transform: str, solver: str, assignment: str) -> str:
+    """A short label for an NMF clustering method, e.g. 'NMF: split, HALS, k-means on H'."""
+    shown = {"split": "split", "per-sample shift": "per-sample shift", "shift": "global shift"}
+    rule = {"argmax": "argmax of H", "kmeans": "k-means on H"}
+    return f"NMF: {shown.get(transform, transform)}, {solver.upper()}, {rule.get(assignment, assignment)}"
+
+
+def compare_methods(
+    waveforms,
+    k: int,
+    *,
+    transform: str = DEFAULT_TRANSFORM,
+    assignment: str = DEFAULT_ASSIGNMENT,
+    solver: str = "hals",
+    init="nndsvda",
+    max_iter: int = 500,
+    tol: float = 1e-4,
+    n_restarts: int = DEFAULT_RESTARTS,
+    random_state: Optional[int] = 0,
+    on_iteration=None,
+) -> MethodComparison:
+    """Cluster with the chosen NMF settings, with the article's recipe and with
+    PCA + k-means, and score all three without reference labels.
+
+    Parameters
+    ----------
+    waveforms : array_like, shape (n_waveforms, n_samples)
+    k : int
+        Number of clusters (the NMF rank).
+    transform, assignment, solver, init, max_iter, tol, n_restarts, random_state
+        The chosen settings, as for :func:`cluster_waveforms`. The article's
+        recipe uses the same ``k``, ``tol``, ``n_restarts`` and
+        ``random_state``.
+    on_iteration : callable(i, loss) or None
+        Progress of the chosen fit only (see :func:`cluster_waveforms`).
+
+    Returns
+    -------
+    MethodComparison
+
+    Examples
+    --------
+    >>> waveforms, units = synthetic_spikes(n_per_unit=40, random_state=2)
+    >>> comparison = compare_methods(waveforms, 4, random_state=0)
+    >>> sorted(comparison.silhouettes)
+    ['article', 'baseline', 'chosen']
+    """
+    X = _checked_waveforms(waveforms)
+    chosen = cluster_waveforms(
+        X, k, transform=transform, assignment=assignment, solver=solver, init=init, max_iter=max_iter,
+        tol=tol, n_restarts=n_restarts, random_state=random_state, on_iteration=on_iteration,
+    )
+    recipe = dict(ARTICLE_RECIPE)
+    if (transform, solver, assignment, init) == tuple(recipe[key] for key in ("transform", "solver", "assignment", "init")):
+        article = chosen
+    else:
+        article = cluster_waveforms(X, k, tol=tol, n_restarts=n_restarts, random_state=random_state, **recipe)
+    seeds = [int(s.generate_state(1)[0] % 2**31) for s in _seed_sequence(random_state).spawn(max(int(n_restarts), 1))]
+    baseline_runs = [pca_kmeans(X, k, random_state=seed) for seed in seeds]
+    names = {
+        "chosen": method_name(transform, solver, assignment),
+        "article": method_name(recipe["transform"], recipe["solver"], recipe["assignment"]) + " (the article)",
+        "baseline": "PCA (3 components) + k-means",
+    }
+    subset = np.arange(X.shape[0])
+    if X.shape[0] > MAX_SILHOUETTE_WAVEFORMS:
+        rng = np.random.default_rng(0)
+        subset = np.sort(rng.choice(X.shape[0], MAX_SILHOUETTE_WAVEFORMS, replace=False))
+    labels = {"chosen": chosen.labels, "article": article.labels, "baseline": baseline_runs[0].labels}
+    return MethodComparison(
+        chosen=chosen,
+        article=article,
+        baseline=baseline_runs[0],
+        baseline_restart_labels=[run.labels for run in baseline_runs],
+        names=names,
+        silhouettes={role: silhouette(X[subset], found[subset]) for role, found in labels.items()},
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class QualityReport:
+    """What :func:`quality_report` returns.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per method: ``method``, ``silhouette``, ``stability``,
+        ``ari`` (NaN without reference labels).
+    confusion : dict of str -> DataFrame
+        :func:`confusion_table` of the chosen method and the baseline
+        against the reference (empty without one).
+    sentence : str
+        The comparison in words, made from the numbers.
+    """
+
+    table: pd.DataFrame
+    confusion: dict
+    sentence: str
+
+
+def _compared(difference: float, above: str, below: str, close: str) -> str:
+    """Words for a difference of ARIs: ``above`` if it exceeds :data:`ARI_TIE`,
+    ``below`` if it is under −ARI_TIE, else ``close``."""
+    if difference > ARI_TIE:
+        return above
+    if difference < -ARI_TIE:
+        return below
+    return close
+
+
+def quality_report(comparison: MethodComparison, reference=None) -> QualityReport:
+    """The numbers that judge the clusters, and a sentence saying what they mean.
+
+    Parameters
+    ----------
+    comparison : MethodComparison
+    reference : sequence of str or int, shape (n_waveforms,), optional
+        Reference labels (ground truth, or any grouping to compare with).
+
+    Returns
+    -------
+    QualityReport
+
+    Examples
+    --------
+    >>> waveforms, units = synthetic_spikes(n_per_unit=40, random_state=2)
+    >>> report = quality_report(compare_methods(waveforms, 4, random_state=0), units)
+    >>> list(report.table.columns)
+    ['method', 'silhouette', 'stability', 'ari']
+    """
+    roles = ("chosen", "article", "baseline")
+    labels, stabilities = comparison.labels, comparison.stabilities
+    aris = {role: math.nan for role in roles}
+    confusion = {}
+    if reference is not None:
+        reference = np.asarray(reference)
+        aris = {role: ari(labels[role], reference) for role in roles}
+        confusion = {role: confusion_table(labels[role], reference) for role in ("chosen", "baseline")}
+    table = pd.DataFrame(
+        {
+            "method": [comparison.names[role] for role in roles],
+            "silhouette": [comparison.silhouettes[role] for role in roles],
+            "stability": [stabilities[role] for role in roles],
+            "ari": [aris[role] for role in roles],
+        }
+    )
+    if reference is None:
+        sentence = (
+            "Without reference labels only the silhouette (how tight and apart the clusters are, −1 … 1) and "
+            "the stability (how alike the restarts' clusters are, 1 = identical) can be compared; pick a label "
+            "column as reference to see the adjusted Rand index (ARI)."
+        )
+        return QualityReport(table, confusion, sentence)
+    chosen, article, baseline = (aris[role] for role in roles)
+    if comparison.article is comparison.chosen:
+        first = f"These settings are the article's recipe: ARI {chosen:.3f} against the reference labels."
+    else:
+        gap = chosen - article
+        how = _compared(gap, "far below" if gap >= 0.2 else "below", "above", "close to")
+        first = (
+            f"The article's recipe (global shift, multiplicative updates, argmax of H) matches the reference "
+            f"labels with ARI {article:.3f}, {how} the {chosen:.3f} of the settings here."
+        )
+    versus = _compared(chosen - baseline, "beat", "fall behind", "are on a par with")
+    second = f" These settings {versus} PCA + k-means (ARI {baseline:.3f})."
+    return QualityReport(table, confusion, first + second)
 
 
 # --------------------------------------------------------------------------

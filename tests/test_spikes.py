@@ -546,6 +546,87 @@ def test_bundled_sample_is_what_the_script_makes():
 
 
 # --------------------------------------------------------------------------
+# comparing methods (the spike page's one call) and the scan's progress
+# --------------------------------------------------------------------------
+
+
+def test_compare_methods_scores_the_chosen_settings_the_article_and_the_baseline(sample):
+    waveforms, units = sample
+    comparison = spikes.compare_methods(waveforms, 4, random_state=0)
+    assert comparison.chosen.transform == "split" and comparison.article.transform == "shift"
+    assert comparison.article.result.solver == "mu" and comparison.article.assignment == "argmax"
+    assert len(comparison.baseline_restart_labels) == spikes.DEFAULT_RESTARTS
+    for role, labels in comparison.labels.items():
+        assert comparison.silhouettes[role] == pytest.approx(silhouette(waveforms, labels))
+    assert comparison.stabilities["chosen"] == pytest.approx(comparison.chosen.restart_agreement)
+    report = spikes.quality_report(comparison, units.astype(str))
+    table = report.table.set_index("method")
+    aris = table["ari"].to_numpy()
+    assert aris[0] >= 0.95 and aris[2] >= 0.9  # these settings and PCA + k-means find the units
+    assert aris[1] < 0.6  # the article's recipe does not
+    assert list(table.index) == [comparison.names[role] for role in ("chosen", "article", "baseline")]
+    assert f"ARI {aris[1]:.3f}, far below the {aris[0]:.3f} of the settings here" in report.sentence
+    assert report.confusion["chosen"].to_numpy().sum() == 1000
+    assert report.confusion["chosen"].to_numpy().max(axis=1).min() >= 240  # each cluster is one unit
+
+
+def test_quality_report_without_reference_has_no_ari_and_says_so():
+    waveforms, _ = synthetic_spikes(n_per_unit=30, n_samples=90, random_state=3)
+    report = spikes.quality_report(spikes.compare_methods(waveforms, 4, n_restarts=1, random_state=0))
+    assert report.table["ari"].isna().all() and report.confusion == {}
+    assert report.table["stability"].isna().all()  # one restart: nothing to agree with
+    assert report.sentence.startswith("Without reference labels")
+
+
+def test_the_article_recipe_is_fitted_once_when_it_is_the_choice():
+    waveforms, units = synthetic_spikes(n_per_unit=30, n_samples=90, random_state=3)
+    comparison = spikes.compare_methods(waveforms, 4, max_iter=1000, random_state=0, **{
+        key: spikes.ARTICLE_RECIPE[key] for key in ("transform", "solver", "init", "assignment")})
+    assert comparison.article is comparison.chosen
+    assert spikes.quality_report(comparison, units).sentence.startswith("These settings are the article's recipe")
+
+
+def test_comparison_words_follow_the_ari_difference():
+    words = ("above", "below", "close")
+    assert spikes._compared(0.03, *words) == "above" and spikes._compared(-0.03, *words) == "below"
+    assert spikes._compared(0.01, *words) == "close" and spikes._compared(-0.01, *words) == "close"
+
+
+def test_silhouettes_of_large_sets_use_a_subset(monkeypatch):
+    waveforms, _ = synthetic_spikes(n_per_unit=30, n_samples=90, random_state=3)
+    monkeypatch.setattr(spikes, "MAX_SILHOUETTE_WAVEFORMS", 50)
+    calls = []
+    original = spikes.silhouette
+    monkeypatch.setattr(spikes, "silhouette", lambda X, labels: calls.append(len(X)) or original(X, labels))
+    comparison = spikes.compare_methods(waveforms, 4, n_restarts=1, random_state=0)
+    assert calls == [50, 50, 50] and all(np.isfinite(list(comparison.silhouettes.values())))
+
+
+def test_suggestion_reason_says_whether_the_threshold_was_reached():
+    reached = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [4.5, 6.0, 4.2, 3.0]})
+    assert spikes.suggestion_reason(reached).startswith("k = 4 is the largest k whose two closest clusters are "
+                                                        "still d′ = 4.2 apart")
+    missed = pd.DataFrame({"k": [2, 3, 4], "separation": [2.5, 3.5, 3.1]})
+    assert spikes.suggestion_reason(missed).startswith("No k keeps its two closest clusters d′ = 4 apart; k = 3 "
+                                                       "separates them best (d′ = 3.5).")
+
+
+def test_samples_too_large_for_32_bit_factors_are_refused():
+    with pytest.raises(InputError, match=r"Samples reach 1e\+300 in size; the limit is 1e\+12"):
+        read_waveforms(b"uid,0,1,2\na,1e300,-1,0\nb,0,-1,0\n")
+    with pytest.raises(InputError, match="Rescale the waveforms"):
+        cluster_waveforms(np.array([[0.0, -2e12, 1.0], [0.0, -1.0, 1.0]]), 2)
+    assert read_waveforms(b"uid,0,1,2\na,1e11,-1,0\nb,0,-1,0\n").waveforms.max() == 1e11
+
+
+def test_rank_scan_reports_its_progress():
+    waveforms, _ = synthetic_spikes(n_per_unit=20, n_samples=60, random_state=1)
+    progress = []
+    rank_scan(waveforms, ks=[2, 3, 4], n_runs=2, max_iter=50, on_rank=lambda done, total: progress.append((done, total)))
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+
+
+# --------------------------------------------------------------------------
 # the real recording
 # --------------------------------------------------------------------------
 

@@ -1,0 +1,183 @@
+"""The spike-clustering figures: arrays in, go.Figure out (nnmf_core.figures,
+spike clustering section). Checked on hand-made arrays whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from nnmf_core import figures
+from nnmf_core.figures import (
+    PALETTE,
+    nan_joined,
+    spike_panels_figure,
+    spike_rank_scan_figure,
+    spike_scatter_figure,
+    spike_sizes_figure,
+    spike_templates_figure,
+    spike_transform_figure,
+    spike_weights_heatmap,
+)
+
+
+@pytest.fixture
+def clustered():
+    """30 waveforms of 12 samples in 3 clusters of 8, 10 and 12: cluster c is c + 1 everywhere plus noise."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], [8, 10, 12])
+    rng.shuffle(labels)
+    waveforms = labels[:, None] + 1.0 + 0.01 * rng.standard_normal((labels.size, 12))
+    return waveforms, labels
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """'#RRGGBB' or 'rgba(r, g, b, a)' to (r, g, b)."""
+    if colour.startswith("#"):
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(part) for part in colour[colour.index("(") + 1 :].split(",")[:3])
+
+
+def test_nan_joined_puts_one_nan_after_every_waveform():
+    xs, ys = nan_joined(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    assert xs.dtype == np.float32 and ys.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(ys), [False, False, False, True] * 2)
+    np.testing.assert_array_equal(np.isnan(xs), np.isnan(ys))
+    np.testing.assert_array_equal(ys[~np.isnan(ys)], [1, 2, 3, 4, 5, 6])
+    np.testing.assert_array_equal(xs[~np.isnan(xs)], [0, 1, 2, 0, 1, 2])
+    xs, _ = nan_joined(np.ones((1, 3)), x=np.array([0.5, 1.0, 1.5]))
+    np.testing.assert_array_equal(xs[:3], [0.5, 1.0, 1.5])
+
+
+def test_panels_have_one_webgl_line_trace_per_cluster_with_nan_separators(clustered):
+    waveforms, labels = clustered
+    fig = spike_panels_figure(waveforms, labels, 3, title="Clusters")
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["All waveforms (30)", "Cluster 0 (8)", "Cluster 1 (10)", "Cluster 2 (12)"]
+    assert fig.layout.title.text == "Clusters"
+    lines = [trace for trace in fig.data if trace.name == "all waveforms" or trace.name.startswith("cluster ")]
+    assert [trace.name for trace in lines] == ["all waveforms", "cluster 0", "cluster 1", "cluster 2"]
+    for trace, count in zip(lines, [30, 8, 10, 12]):
+        assert isinstance(trace, go.Scattergl) and trace.mode == "lines"
+        assert trace.y.dtype == np.float32 and trace.x.dtype == np.float32
+        assert np.isnan(trace.y).sum() == count  # one separator per waveform drawn
+        assert trace.y.size == count * (12 + 1)
+    # cluster c's lines are its own members (values near c + 1) in its palette colour
+    for c, trace in enumerate(lines[1:]):
+        values = trace.y[~np.isnan(trace.y)]
+        assert np.all(np.abs(values - (c + 1)) < 0.1)
+        assert rgb(trace.line.color) == rgb(PALETTE[c])
+    # each panel's mean: black dashed, the mean of all its members
+    means = {trace.name: trace for trace in fig.data if trace.name.startswith("mean of")}
+    assert set(means) == {"mean of all", "mean of cluster 0", "mean of cluster 1", "mean of cluster 2"}
+    np.testing.assert_allclose(means["mean of cluster 2"].y, waveforms[labels == 2].mean(axis=0), rtol=1e-6)
+    assert means["mean of all"].line.dash == "dash" and means["mean of all"].line.color == "#000000"
+
+
+def test_panels_share_the_y_axis_and_wrap_into_rows(clustered):
+    waveforms, labels = clustered
+    fig = spike_panels_figure(waveforms, labels, 3, panels_per_row=2)
+    # 4 panels in 2 rows, all on one amplitude scale: every y axis but one follows that one
+    matches = [fig.layout[f"yaxis{i}"].matches for i in ("", "2", "3", "4")]
+    assert matches.count(None) == 1 and len(set(matches) - {None}) == 1
+    assert fig.layout.xaxis3.title.text == "sample #" and fig.layout.yaxis.title.text == "amplitude"
+    domains = {tuple(fig.layout[f"yaxis{i}"].domain) for i in ("", "2", "3", "4")}
+    assert len(domains) == 2
+
+
+def test_panels_thin_large_clusters_and_keep_empty_ones(clustered):
+    waveforms, labels = clustered
+    fig = spike_panels_figure(waveforms, labels, 4, max_drawn=5)
+    lines = {trace.name: trace for trace in fig.data if isinstance(trace, go.Scattergl) and trace.mode == "lines"
+             and not trace.name.startswith("mean")}
+    assert np.isnan(lines["all waveforms"].y).sum() == 5
+    assert np.isnan(lines["cluster 2"].y).sum() == 5
+    assert lines["cluster 3"].y.size == 0  # the empty cluster has a panel but no lines and no mean
+    assert [a.text for a in fig.layout.annotations][-1] == "Cluster 3 (0)"
+    assert "mean of cluster 3" not in [trace.name for trace in fig.data]
+
+
+def test_templates_are_one_line_each_in_cluster_colours():
+    templates = np.array([[0.0, -1.0, 0.5, 0.0], [0.0, -0.5, -0.5, 0.2]])
+    fig = spike_templates_figure(templates, title="W")
+    assert [trace.name for trace in fig.data] == ["template 0", "template 1"]
+    np.testing.assert_array_equal(fig.data[1].y, templates[1].astype(np.float32))
+    assert [trace.line.color for trace in fig.data] == PALETTE[:2]
+    assert fig.layout.title.text == "W" and fig.layout.xaxis.title.text == "sample #"
+
+
+def test_weights_heatmap_sorts_the_waveforms_by_cluster():
+    H = np.array([[5.0, 0.0, 4.0, 1.0, 0.0], [0.0, 3.0, 1.0, 0.0, 2.0]])
+    labels = np.array([1, 0, 1, 1, 0])
+    fig = spike_weights_heatmap(H, labels, 2, title="H")
+    strip, heatmap = fig.data
+    np.testing.assert_array_equal(strip.z[0], [0, 0, 1, 1, 1])
+    # cluster 0 (columns 1, 4), strongest template 1, larger weight first; then cluster 1 (0, 2, 3)
+    np.testing.assert_array_equal(heatmap.z, H[:, [1, 4, 0, 2, 3]].astype(np.float32))
+    assert list(heatmap.y) == ["template 0", "template 1"]
+    boundaries = [shape.x0 for shape in fig.layout.shapes]
+    assert boundaries == [1.5]
+    assert fig.layout.title.text == "H"
+
+
+def test_weights_heatmap_thins_wide_matrices_evenly():
+    labels = np.repeat([0, 1], 500)
+    H = np.vstack([labels == 0, labels == 1]).astype(float)
+    fig = spike_weights_heatmap(H, labels, 2, max_columns=100)
+    strip, heatmap = fig.data
+    assert heatmap.z.shape == (2, 100)
+    assert 45 <= (strip.z[0] == 0).sum() <= 55
+
+
+def test_scatter_has_one_webgl_trace_per_cluster_with_hover_text(clustered):
+    waveforms, labels = clustered
+    ids = [f"w{i}" for i in range(labels.size)]
+    fig = spike_scatter_figure(waveforms[:, :2], labels, 3, axis_titles=("PC1", "PC2"), title="S", hover_text=ids)
+    assert len(fig.data) == 3 and all(isinstance(trace, go.Scattergl) for trace in fig.data)
+    assert [trace.name for trace in fig.data] == ["cluster 0 (8)", "cluster 1 (10)", "cluster 2 (12)"]
+    members = np.flatnonzero(labels == 1)
+    assert list(fig.data[1].text) == [ids[i] for i in members]
+    np.testing.assert_array_equal(fig.data[1].x, waveforms[members, 0].astype(np.float32))
+    assert [trace.marker.color for trace in fig.data] == PALETTE[:3]
+    assert fig.layout.xaxis.title.text == "PC1" and fig.layout.yaxis.title.text == "PC2"
+
+
+def test_sizes_count_every_cluster_including_empty_ones():
+    fig = spike_sizes_figure(np.array([0, 2, 2, 0, 2]), 4, title="Sizes")
+    bar = fig.data[0]
+    assert list(bar.x) == ["0", "1", "2", "3"]
+    assert list(bar.y) == [2, 0, 3, 0]
+    assert list(bar.marker.color) == PALETTE[:4]
+    assert fig.layout.title.text == "Sizes"
+
+
+def test_transform_figure_shows_before_and_after_and_marks_the_split():
+    waveforms = np.array([[1.0, -2.0, 0.5], [0.0, -1.0, 1.0]])
+    V = np.vstack([np.maximum(waveforms.T, 0), np.maximum(-waveforms.T, 0)])
+    fig = spike_transform_figure(waveforms, V, split=True, title="T")
+    before, after = fig.data
+    np.testing.assert_array_equal(before.y[~np.isnan(before.y)], waveforms.ravel().astype(np.float32))
+    assert after.y.size == 2 * (6 + 1) and np.nanmin(after.y) >= 0
+    texts = [a.text for a in fig.layout.annotations]
+    assert "positive part" in texts and "negative part, flipped" in texts
+    assert any(shape.x0 == 2.5 for shape in fig.layout.shapes)  # the boundary between the halves
+    unsplit = spike_transform_figure(waveforms, waveforms.T + 2.0, split=False)
+    assert "positive part" not in [a.text for a in unsplit.layout.annotations]
+
+
+def test_rank_scan_figure_marks_the_suggested_rank_and_the_threshold():
+    ks = [2, 3, 4, 5]
+    fig = spike_rank_scan_figure(ks, [0.3, 0.25, 0.2, 0.19], [1.0, 0.99, 0.99, 0.95], [1.0, 0.98, 0.97, 0.8],
+                                 [5.0, 4.5, 4.2, 3.0], suggested=4, threshold=4.0, title="Which k?")
+    assert [trace.name for trace in fig.data] == ["relative error", "cophenetic correlation",
+                                                  "stability (mean pairwise ARI)", "separation d′"]
+    np.testing.assert_array_equal(fig.data[3].y, [5.0, 4.5, 4.2, 3.0])
+    vertical = [shape for shape in fig.layout.shapes if shape.x0 == shape.x1 == 4]
+    assert len(vertical) == 3  # the suggestion in every panel
+    assert any(shape.y0 == shape.y1 == 4.0 for shape in fig.layout.shapes)
+    assert any(a.text.strip() == "suggested k = 4" for a in fig.layout.annotations)
+    assert fig.layout.title.text == "Which k?"
+
+
+def test_spike_figures_use_no_streamlit():
+    assert "streamlit" not in vars(figures)
