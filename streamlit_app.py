@@ -1,15 +1,11 @@
 """NMF Studio: the router and the home page."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from nnmf_core import pin_blas_threads_for_sessions
 
 st.set_page_config(page_title="NMF Studio", page_icon="🧩", layout="wide")
 pin_blas_threads_for_sessions()
-
-ROOT = Path(__file__).resolve().parent
 
 
 def home() -> None:
@@ -57,20 +53,15 @@ def home() -> None:
         )
         st.subheader("Try it")
         for page, label, blurb in PAGE_LINKS:
-            if (ROOT / page).exists():
-                st.page_link(page, label=label)
-                st.caption(blurb)
+            st.page_link(page, label=label)
+            st.caption(blurb)
 
 
 PAGE_LINKS = [
-    ("pages/compression.py", "Compression", "Factor a photo at any rank; see quality, size, SVD and JPEG side by side."),
-    ("pages/spike_clustering.py", "Spike clustering", "Sort spike waveforms by their strongest NMF template."),
+    ("app_pages/compression.py", "Compression", "Factor a photo at any rank; see quality, size, SVD and JPEG side by side."),
+    ("app_pages/spike_clustering.py", "Spike clustering", "Sort spike waveforms by their strongest NMF template."),
 ]
 
 pages = [st.Page(home, title="Home", icon="🏠", default=True)]
-pages += [
-    st.Page(page, title=label, icon=icon)
-    for (page, label, _), icon in zip(PAGE_LINKS, ["🖼️", "⚡"])
-    if (ROOT / page).exists()
-]
+pages += [st.Page(page, title=label, icon=icon) for (page, label, _), icon in zip(PAGE_LINKS, ["🖼️", "⚡"])]
 st.navigation(pages).run()

@@ -28,18 +28,18 @@ from nnmf_core import pin_blas_threads_for_sessions  # noqa: E402
 
 #: page title -> (script, another rank to submit)
 PAGES = {
-    "Compression": ("pages/compression.py", 30),
-    "Spike clustering": ("pages/spike_clustering.py", 4),
+    "Compression": ("app_pages/compression.py", 30),
+    "Spike clustering": ("app_pages/spike_clustering.py", 4),
 }
 
 
-def rank_widget(at: AppTest):
+def rank_widget(at: AppTest, key: str):
     for finder in (at.number_input, at.slider, at.selectbox):
         try:
-            return finder(key="rank")
+            return finder(key=key)
         except KeyError:
             continue
-    raise LookupError("the page has no widget with key 'rank'")
+    raise LookupError(f"the page has no widget with key {key!r}")
 
 
 def timed_run(at: AppTest) -> float:
@@ -51,13 +51,13 @@ def timed_run(at: AppTest) -> float:
     return seconds
 
 
-def measure(script: str, other_rank: int) -> tuple[float, float, float]:
+def measure(script: str, rank_key: str, other_rank: int) -> tuple[float, float, float]:
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / script), default_timeout=120)
     cold = timed_run(at)
     cached = timed_run(at)
-    rank_widget(at).set_value(other_rank)
+    rank_widget(at, rank_key).set_value(other_rank)
     at.form_submit_button[0].click()
     new_rank = timed_run(at)
     return cold, cached, new_rank
@@ -71,8 +71,8 @@ def main() -> None:
     print(f"page render times (AppTest), {args.repeats} repeats, medians, {threads} BLAS threads\n")
     print("| page | cold s (≤ 2) | cached s (≤ 0.3) | new rank s |")
     print("|---|---:|---:|---:|")
-    for title, (script, other_rank) in PAGES.items():
-        runs = [measure(script, other_rank) for _ in range(args.repeats)]
+    for title, (script, rank_key, other_rank) in PAGES.items():
+        runs = [measure(script, rank_key, other_rank) for _ in range(args.repeats)]
         cold, cached, new_rank = (statistics.median(column) for column in zip(*runs))
         print(f"| {title} | {cold:.2f} | {cached:.3f} | {new_rank:.2f} |")
 

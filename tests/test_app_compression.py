@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from paths import ROOT
 
-PAGE = str(ROOT / "pages" / "compression.py")
+PAGE = str(ROOT / "app_pages" / "compression.py")
 SMALL = {"size": "128"}  # the sample photo at 128 × 85 px
 
 

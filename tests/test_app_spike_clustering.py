@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from nnmf_core.spikes import synthetic_spikes
 from paths import APP, ROOT, SHARED_DATA
 
-PAGE = str(ROOT / "pages" / "spike_clustering.py")
+PAGE = str(ROOT / "app_pages" / "spike_clustering.py")
 TC_WAVEFORMS = SHARED_DATA / "TC_waveforms.csv"
 ORGANOIDS = ["alpha", "beta", "gamma", "delta"]
 
@@ -63,7 +63,7 @@ def open_tab(at: AppTest, label: str) -> AppTest:
 
 
 def submit_rank(at: AppTest, rank: int) -> AppTest:
-    at.number_input(key="rank").set_value(rank)
+    at.number_input(key="spike_rank").set_value(rank)
     at.form_submit_button[0].click()
     return at.run()
 
@@ -91,7 +91,7 @@ def test_defaults_render_one_panel_per_cluster_with_the_sample_truth():
     at = fresh()
     assert_clean(at)
     assert not at.error
-    assert at.number_input(key="rank").value == 4
+    assert at.number_input(key="spike_rank").value == 4
     assert "1,000 waveforms × 150 samples" in at.text[0].value
     assert panels(at) == ["All waveforms (1,000)"] + [f"Cluster {c} ({n})" for c, n in
                                                       enumerate([251, 251, 249, 249])]
@@ -209,7 +209,7 @@ def test_rank_scan_suggests_k_and_its_button_applies_it():
     assert button.label == "Use k = 4"
     button.click().run()
     assert_clean(at)
-    assert at.number_input(key="rank").value == 4
+    assert at.number_input(key="spike_rank").value == 4
     assert len(panels(at)) == 5
     assert at.success[0].value == "k = 4 is the rank in use."
     assert any(item.value.startswith("k = 4 is the largest k whose two closest clusters") for item in at.markdown)
@@ -229,11 +229,12 @@ def test_the_real_organoid_recording_is_clustered():
 
 
 def test_the_rank_survives_a_visit_to_the_compression_page():
-    # both pages key their rank widget "rank"; coming back must not inherit the other page's value
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/spike_clustering.py").run()
+    at.switch_page("app_pages/spike_clustering.py").run()
     submit_rank(at, 5)
-    at.switch_page("pages/compression.py").run()
-    at.switch_page("pages/spike_clustering.py").run()
+    at.switch_page("app_pages/compression.py").run()
     assert_clean(at)
-    assert at.number_input(key="rank").value == 5
+    assert at.number_input(key="rank").value == 20  # the compression page keeps its own rank
+    at.switch_page("app_pages/spike_clustering.py").run()
+    assert_clean(at)
+    assert at.number_input(key="spike_rank").value == 5

@@ -15,13 +15,12 @@ import streamlit as st
 
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
 from nnmf_core.factorize import SOLVERS
-from pages.live import LiveLoss, cached_or_computed, digest
+from app_pages.live import LiveLoss, cached_or_computed, digest
 
 pin_blas_threads_for_sessions()
 
-#: Widget key -> default. "rank" is shared with the benchmark; the others are
-#: this page's own, kept across page switches.
-DEFAULTS = {"rank": 4, "spike_transform": spikes.DEFAULT_TRANSFORM, "spike_assignment": spikes.DEFAULT_ASSIGNMENT,
+#: Widget key -> default; every key is this page's own, kept across page switches.
+DEFAULTS = {"spike_rank": 4, "spike_transform": spikes.DEFAULT_TRANSFORM, "spike_assignment": spikes.DEFAULT_ASSIGNMENT,
             "spike_solver": "hals", "spike_max_iter": 500, "spike_restarts": spikes.DEFAULT_RESTARTS,
             "spike_seed": 0}
 RANKS = (2, 8)
@@ -53,10 +52,10 @@ st.caption(
 )
 
 # ---- settings: the rank comes from "Use k = N" (rank tab) or from this page's last run
-memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS["rank"]})
+memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS["spike_rank"]})
 rank_set_by_button = "spike_pending_rank" in st.session_state
 if rank_set_by_button:
-    memory["rank"] = st.session_state["rank"] = st.session_state.pop("spike_pending_rank")
+    memory["rank"] = st.session_state["spike_rank"] = st.session_state.pop("spike_pending_rank")
 
 # ---- sidebar
 with st.sidebar:
@@ -74,7 +73,7 @@ with st.sidebar:
                      index=list(TRANSFORM_LABELS).index(DEFAULTS["spike_transform"]), key="spike_transform",
                      persist_state="session",
                      help="NMF needs V ≥ 0, spikes are signed. Split loses nothing; a shift adds an offset.")
-        st.number_input("Clusters k (the rank)", *RANKS, step=1, key="rank",
+        st.number_input("Clusters k (the rank)", *RANKS, step=1, key="spike_rank",
                         **({} if rank_set_by_button else {"value": memory["rank"]}))
         st.radio("Assign each waveform by", list(ASSIGNMENT_LABELS), format_func=ASSIGNMENT_LABELS.get,
                  index=list(ASSIGNMENT_LABELS).index(DEFAULTS["spike_assignment"]), key="spike_assignment",
@@ -92,7 +91,7 @@ with st.sidebar:
         st.form_submit_button("Cluster", type="primary", width="stretch")
 
 settings = {name: st.session_state[name] for name in DEFAULTS}
-memory["rank"] = k = int(settings["rank"])
+memory["rank"] = k = int(settings["spike_rank"])
 
 # ---- the waveforms
 try:

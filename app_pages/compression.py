@@ -18,7 +18,7 @@ from nnmf_core.compression import (
 )
 from nnmf_core.factorize import INITS, SOLVERS
 from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
-from pages.live import LiveLoss, cached_or_computed, digest
+from app_pages.live import LiveLoss, cached_or_computed, digest
 
 pin_blas_threads_for_sessions()
 

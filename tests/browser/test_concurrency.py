@@ -1,0 +1,90 @@
+"""Eight browser sessions at once against one real server: every session gets
+its own result, none sees another's data, and no error appears anywhere."""
+
+import asyncio
+import io
+import re
+import threading
+
+import numpy as np
+from PIL import Image
+
+from live_app import CHROMIUM, CHROMIUM_ARGS, wait_idle_async
+
+SESSIONS = 8
+
+
+def picture(index: int) -> tuple[str, bytes, str, str]:
+    """A distinct PNG per session and the size text the page must show for it."""
+    width, height = 90 + 14 * index, 60 + 6 * index
+    y, x = np.mgrid[0:height, 0:width]
+    pixels = np.stack([(x * (index + 2)) % 256, (y * 5) % 256, ((x + y) * (index + 1)) % 256], axis=-1)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buffer, "PNG")
+    return f"session-{index}.png", buffer.getvalue(), "image/png", f"{width} × {height}"
+
+
+def spikes(index: int) -> tuple[str, bytes, str, str]:
+    """A distinct spike CSV per session and the waveform count it holds."""
+    rng = np.random.default_rng(index)
+    count = 40 + 7 * index
+    t = np.linspace(0, 1, 60)
+    rows = []
+    for i in range(count):
+        width = 0.03 if i % 2 else 0.08
+        wave = -np.exp(-((t - 0.3) / width) ** 2) + 0.4 * np.exp(-((t - 0.5) / (2 * width)) ** 2)
+        rows.append(f"w{index}_{i}," + ",".join(f"{v:.4f}" for v in wave + rng.normal(0, 0.05, t.size)))
+    text = "uid," + ",".join(map(str, range(t.size))) + "\n" + "\n".join(rows)
+    return f"session-{index}.csv", text.encode(), "text/csv", f"{count} waveforms"
+
+
+async def one_session(browser, app_url: str, index: int) -> dict:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    try:
+        path, make = ("compression", picture) if index % 2 == 0 else ("spike_clustering", spikes)
+        name, data, mime, expected = make(index)
+        await page.goto(f"{app_url}/{path}")
+        await wait_idle_async(page, timeout=240_000)
+        await page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(
+            {"name": name, "mimeType": mime, "buffer": data}
+        )
+        await page.wait_for_timeout(500)
+        await wait_idle_async(page, timeout=240_000)
+        text = await page.locator('[data-testid="stMain"]').inner_text()
+        errors = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+        return {"index": index, "name": name, "expected": expected, "text": text, "errors": errors}
+    finally:
+        await context.close()
+
+
+def run_sessions(app_url: str) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async def main():
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                return await asyncio.gather(*(one_session(browser, app_url, i) for i in range(SESSIONS)))
+            finally:
+                await browser.close()
+
+    results = []
+    # Playwright's async API gets a thread of its own, apart from the sync fixtures.
+    thread = threading.Thread(target=lambda: results.extend(asyncio.run(main())))
+    thread.start()
+    thread.join()
+    return results
+
+
+def test_eight_sessions_at_once_each_see_their_own_result(app_url):
+    results = run_sessions(app_url)
+    assert len(results) == SESSIONS
+    for result in results:
+        assert result["errors"] == 0, f"session {result['index']} shows an error"
+        assert result["name"] in result["text"], f"session {result['index']} does not show its own file"
+        assert re.search(re.escape(result["expected"]), result["text"]), (
+            f"session {result['index']} does not show {result['expected']!r}"
+        )
+        others = [other["name"] for other in results if other is not result]
+        assert not any(name in result["text"] for name in others), f"session {result['index']} sees another's file"
