@@ -19,6 +19,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
 
 def _free_port() -> int:
@@ -103,8 +104,7 @@ def metric_values(page) -> dict[str, str]:
 
 def submit_sidebar_form(page, label: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name=label).click()
-    page.wait_for_timeout(300)
-    wait_idle(page, timeout=120_000)
+    wait_rerun(page)
 
 
 def sidebar_upload(page, name: str, data: bytes, mime: str) -> None:
@@ -112,5 +112,14 @@ def sidebar_upload(page, name: str, data: bytes, mime: str) -> None:
     page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(
         {"name": name, "mimeType": mime, "buffer": data}
     )
-    page.wait_for_timeout(500)
-    wait_idle(page, timeout=120_000)
+    wait_rerun(page)
+
+
+def wait_rerun(page, timeout: float = 120_000) -> None:
+    """After an action that reruns the script: wait for the run to start (if it
+    has not already come and gone), then for it to finish."""
+    try:
+        page.wait_for_selector(RUNNING, timeout=10_000)
+    except Exception:  # the run may have finished before we looked
+        pass
+    wait_idle(page, timeout=timeout)

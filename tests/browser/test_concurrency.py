@@ -9,7 +9,7 @@ import threading
 import numpy as np
 from PIL import Image
 
-from live_app import CHROMIUM, CHROMIUM_ARGS, wait_idle_async
+from live_app import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, wait_idle_async
 
 SESSIONS = 8
 
@@ -41,19 +41,25 @@ def spikes(index: int) -> tuple[str, bytes, str, str]:
 async def one_session(browser, app_url: str, index: int) -> dict:
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
+    path, make = ("compression", picture) if index % 2 == 0 else ("spike_clustering", spikes)
     try:
-        path, make = ("compression", picture) if index % 2 == 0 else ("spike_clustering", spikes)
         name, data, mime, expected = make(index)
         await page.goto(f"{app_url}/{path}")
         await wait_idle_async(page, timeout=240_000)
         await page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(
             {"name": name, "mimeType": mime, "buffer": data}
         )
-        await page.wait_for_timeout(500)
+        # the upload's rerun has run once the page names the file
+        await page.wait_for_function(
+            "name => document.querySelector('[data-testid=\"stMain\"]').innerText.includes(name)", arg=name,
+            timeout=240_000)
         await wait_idle_async(page, timeout=240_000)
         text = await page.locator('[data-testid="stMain"]').inner_text()
         errors = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
         return {"index": index, "name": name, "expected": expected, "text": text, "errors": errors}
+    except Exception:
+        await page.screenshot(path=str(ARTIFACTS / f"concurrency-failed-{index}.png"))
+        raise
     finally:
         await context.close()
 
@@ -69,12 +75,21 @@ def run_sessions(app_url: str) -> list[dict]:
             finally:
                 await browser.close()
 
-    results = []
+    outcome = {}
+
+    def run():
+        try:
+            outcome["results"] = asyncio.run(main())
+        except BaseException as error:  # re-raised in the test's thread
+            outcome["error"] = error
+
     # Playwright's async API gets a thread of its own, apart from the sync fixtures.
-    thread = threading.Thread(target=lambda: results.extend(asyncio.run(main())))
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join()
-    return results
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["results"]
 
 
 def test_eight_sessions_at_once_each_see_their_own_result(app_url):

@@ -25,4 +25,5 @@ def test_runtime_requirements_alone_serve_every_page(page):
             if path:
                 assert page.locator(".js-plotly-plot").count() > 0, f"no chart on /{path}"
     finally:
+        page.goto("about:blank")  # leave before the server goes, or the page keeps reconnecting
         stop_server(process)

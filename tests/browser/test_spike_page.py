@@ -1,0 +1,88 @@
+"""The Spike clustering page in a real browser: defaults, a new rank, an
+upload with a label column, downloads, screenshots."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from live_app import metric_values, screenshot, sidebar_upload, submit_sidebar_form, wait_idle
+
+
+def open_page(page, app_url):
+    page.goto(f"{app_url}/spike_clustering")
+    wait_idle(page, timeout=120_000)
+
+
+def panel_titles(page) -> list[str]:
+    """Subplot titles of the notebook figure: 'All waveforms (n)' then one per cluster."""
+    texts = page.locator(".js-plotly-plot").first.locator("text.annotation-text").evaluate_all(
+        "elements => elements.map(element => element.textContent)")
+    return [text for text in texts if "(" in text]
+
+
+def test_defaults_show_one_panel_per_cluster_and_the_scores(page, app_url):
+    open_page(page, app_url)
+    titles = panel_titles(page)
+    assert titles[0].startswith("All waveforms") and len(titles) == 1 + 4
+    metrics = metric_values(page)
+    assert float(metrics["ARI vs reference"]) > 0.9  # the bundled set has ground truth
+    assert page.get_by_text("1,000 waveforms × 150 samples").is_visible()
+
+
+def test_a_new_rank_changes_the_panels(page, app_url):
+    open_page(page, app_url)
+    page.locator('[data-testid="stSidebar"]').get_by_label("Clusters k (the rank)").fill("3")
+    submit_sidebar_form(page, "Cluster")
+    assert len(panel_titles(page)) == 1 + 3
+
+
+def organoid_csv(n_per_group=30, samples=40):
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, samples)
+    lines = ["uid," + ",".join(map(str, range(samples))) + ",organoid"]
+    for group, width in (("A", 0.03), ("B", 0.09)):
+        for i in range(n_per_group):
+            wave = -np.exp(-((t - 0.3) / width) ** 2) + 0.3 * np.exp(-((t - 0.55) / (2 * width)) ** 2)
+            wave += rng.normal(0, 0.03, samples)
+            lines.append(f"{group}{i}," + ",".join(f"{v:.4f}" for v in wave) + f",{group}")
+    return "\n".join(lines).encode()
+
+
+def test_an_uploaded_csv_with_a_label_column_is_clustered_and_scored(page, app_url):
+    open_page(page, app_url)
+    sidebar_upload(page, "organoids.csv", organoid_csv(), "text/csv")
+    assert page.get_by_text("Uploaded file: organoids.csv").is_visible()
+    assert page.get_by_text("60 waveforms × 40 samples").is_visible()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_role("combobox", name="Reference labels").input_value() == "organoid"
+    assert metric_values(page)["ARI vs reference"] != "—"
+
+
+def test_a_csv_with_text_in_a_sample_cell_shows_a_message(page, app_url):
+    open_page(page, app_url)
+    sidebar_upload(page, "broken.csv", b"uid,0,1,2\na,1,2,3\nb,1,oops,3\nc,1,2,3\n", "text/csv")
+    error = page.locator('[data-testid="stAlertContentError"]')
+    assert error.count() == 1 and "oops" in error.inner_text()
+
+
+def test_both_downloads_are_csv_files(page, app_url):
+    open_page(page, app_url)
+    tables = {}
+    for label in ("Clusters and weights (CSV)", "Templates (CSV)"):
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name=label).click()
+        tables[label] = list(csv.reader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
+    clusters = tables["Clusters and weights (CSV)"]
+    assert clusters[0][:2] == ["id", "cluster"] and len(clusters) == 1 + 1000
+    assert {row[1] for row in clusters[1:]} == {"0", "1", "2", "3"}
+    assert len(tables["Templates (CSV)"]) == 1 + 150
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])
+def test_screenshots(page, app_url, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(page, app_url)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"spike-clustering-{width}x{height}")
