@@ -62,6 +62,7 @@ PAGE_LINKS = [
     ("app_pages/spike_clustering.py", "Spike clustering", "Sort spike waveforms by their strongest NMF template."),
 ]
 
-pages = [st.Page(home, title="Home", icon="🏠", default=True)]
-pages += [st.Page(page, title=label, icon=icon) for (page, label, _), icon in zip(PAGE_LINKS, ["🖼️", "⚡"])]
+pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
+pages += [st.Page(page, title=label, icon=icon)
+          for (page, label, _), icon in zip(PAGE_LINKS, [":material/image:", ":material/bolt:"])]
 st.navigation(pages).run()
