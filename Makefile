@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: run test bench screenshots clean
+.PHONY: run test bench screenshots memory clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,16 @@ test: $(DEV_STAMP)
 ## make bench: solver and page benchmarks (peers side by side, ratios)
 bench: $(DEV_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_factorize.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_spikes.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python bench/bench_app.py
+
+## make screenshots: refresh docs/*.png from the browser tests (needs Chromium)
+screenshots: $(DEV_STAMP)
+	NNMF_SCREENSHOT_DIR=docs $(BIN)/python -m pytest tests/browser -q -k screenshots
+
+## make memory: server memory under 50 distinct uploads (real server, Chromium)
+memory: $(DEV_STAMP)
+	$(BIN)/python bench/bench_memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -47,7 +47,7 @@ async def one_session(browser, app_url: str, index: int) -> dict:
         await page.goto(f"{app_url}/{path}")
         await wait_idle_async(page, timeout=240_000)
         await page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(
-            {"name": name, "mimeType": mime, "buffer": data}
+            {"name": name, "mimeType": mime, "buffer": data}, timeout=240_000
         )
         # the upload's rerun has run once the page names the file
         await page.wait_for_function(
