@@ -12,13 +12,13 @@ import streamlit as st
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions
 from nnmf_core.compression import (
     CHANNEL_NAMES, COLOUR_LAYOUTS, DEFAULT_SWEEP_RANKS, INTEGER_LIMITS, QUERY_NAMES, TOLERANCES,
-    CompressionSettings, baselines, compress, factor_view, largest_rank, loss_csv_bytes, npz_bytes,
+    CompressionSettings, affordable_fit, baselines, compress, factor_view, largest_rank, loss_csv_bytes, npz_bytes,
     parsed_ranks, parts_gallery, png_bytes, rank_sweep, readable_bytes, sample_working_image,
     settings_from_query, usable_rank, working_image,
 )
 from nnmf_core.factorize import INITS, SOLVERS
 from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
-from app_pages.live import LiveLoss, cached_or_computed, digest
+from app_pages.live import LiveLoss, cached_or_computed, digest, plain
 
 pin_blas_threads_for_sessions()
 
@@ -42,7 +42,7 @@ if "rank" not in st.session_state:
     link_settings, link_problems = settings_from_query(st.query_params.to_dict())
     st.session_state.update(vars(link_settings))
     for problem in link_problems:
-        st.warning(problem)
+        st.warning(plain(problem))
 
 # ---- sidebar
 with st.sidebar:
@@ -95,13 +95,13 @@ try:
         picture = cached_or_computed(f"picture|{source_key}|{settings.max_side}",
                                      partial(sample_working_image, settings.sample, settings.max_side))
 except InputError as error:
-    st.error(f"This file cannot be used. {error}")
+    st.error(f"This file cannot be used. {plain(error)}")
     st.stop()
 
 st.text(f"Picture: {source_name}")
 st.caption(f"{picture.format} file, {readable_bytes(picture.file_bytes)}. {picture.size_note}")
 for note in picture.notes:
-    st.info(note)
+    st.info(plain(note))
 if picture.is_grayscale and settings.mode == "colour":
     st.caption("This picture is grayscale (three equal channels): full colour fits the same numbers three "
                "times. Luminance gives the same picture for a third of the work.")
@@ -115,21 +115,24 @@ fit_count = 3 if settings.mode == "colour" and settings.colour_layout == "per-ch
 
 
 def fitted():
-    live = LiveLoss(f"Fitting W and H at rank {rank}", fit_count * settings.n_restarts * settings.max_iter,
-                    settings.max_iter)
+    live = LiveLoss(f"Fitting W and H at rank {rank}", fit_count * work.n_restarts * work.max_iter, work.max_iter)
     try:
         return compress(picture.pixels, mode=settings.mode, colour_layout=settings.colour_layout, rank=rank,
-                        solver=settings.solver, init=settings.init, max_iter=settings.max_iter, tol=settings.tol,
-                        n_restarts=settings.n_restarts, random_state=settings.random_state,
+                        solver=settings.solver, init=settings.init, max_iter=work.max_iter, tol=settings.tol,
+                        n_restarts=work.n_restarts, random_state=settings.random_state,
                         file_bytes=picture.file_bytes, on_iteration=live)
     finally:
         live.clear()
 
 
 try:
+    work = affordable_fit(picture.pixels.shape, settings.mode, settings.colour_layout, [rank], settings.max_iter,
+                          settings.n_restarts)  # capped to what one request may cost, with a note saying so
+    if work.note:
+        st.warning(work.note)
     result = cached_or_computed(fit_key, fitted)
 except InputError as error:
-    st.error(f"This picture cannot be factorized with these settings. {error}")
+    st.error(f"This picture cannot be factorized. {plain(error)}")
     st.stop()
 
 # ---- 1. original, reconstruction, error; the numbers
@@ -174,7 +177,7 @@ channel_picker = partial(st.radio, "Channel", range(3), format_func=lambda i: CH
 if loss_tab.open:
     with loss_tab:
         log_y = st.toggle("Logarithmic loss axis", key="log_loss")
-        st.plotly_chart(figures.loss_curves(result.loss_histories, log_y=log_y, max_iter=settings.max_iter),
+        st.plotly_chart(figures.loss_curves(result.loss_histories, log_y=log_y, max_iter=result.max_iter),
                         width="stretch")
         index = channel_picker(key="factor_channel") if fit_count == 3 else 0
         view = factor_view(result, index)
@@ -194,23 +197,27 @@ if sweep_tab.open:
             st.form_submit_button("Run the sweep")
         try:
             choice = parsed_ranks(st.session_state["sweep_ranks"], largest)
+            sweep_work = affordable_fit(picture.pixels.shape, settings.mode, settings.colour_layout, choice.ranks,
+                                        settings.max_iter, settings.n_restarts)
+            if sweep_work.note:
+                st.warning(sweep_work.note)
 
             def swept():
                 live = LiveLoss(f"Sweeping ranks {', '.join(map(str, choice.ranks))}",
-                                len(choice.ranks) * fit_count * settings.n_restarts * settings.max_iter,
-                                settings.max_iter)
+                                len(choice.ranks) * fit_count * sweep_work.n_restarts * sweep_work.max_iter,
+                                sweep_work.max_iter)
                 try:
                     return rank_sweep(picture.pixels, choice.ranks, mode=settings.mode,
                                       colour_layout=settings.colour_layout, solver=settings.solver,
-                                      init=settings.init, max_iter=settings.max_iter, tol=settings.tol,
-                                      n_restarts=settings.n_restarts, random_state=settings.random_state,
+                                      init=settings.init, max_iter=sweep_work.max_iter, tol=settings.tol,
+                                      n_restarts=sweep_work.n_restarts, random_state=settings.random_state,
                                       on_iteration=live)
                 finally:
                     live.clear()
 
             sweep = cached_or_computed(f"sweep|{source_key}|{settings.fit_key()}|{choice.ranks}", swept)
         except InputError as error:
-            st.error(str(error))
+            st.error(plain(error))
         else:
             if choice.note:
                 st.caption(choice.note)

@@ -10,6 +10,8 @@ no element is ever created inside it and a cache hit replays nothing.
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 import time
 from typing import Any, Callable
 
@@ -19,6 +21,18 @@ from nnmf_core.figures import loss_curve
 
 #: Results kept across sessions; each holds factors and a few images, a few MB.
 MAX_CACHED_RESULTS = 24
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def plain(text) -> str:
+    """Text (from a file, or a message quoting one) escaped so that st.error,
+    st.warning and st.info show it literally instead of reading it as Markdown."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def shown(value: float) -> str:
+    """A score for a metric: three decimals, or a dash when undefined (NaN)."""
+    return "—" if math.isnan(value) else f"{value:.3f}"
 
 
 def digest(data: bytes) -> str:

@@ -7,15 +7,13 @@ the downloads, then tabs whose content is built only while open.
 """
 
 import html
-import math
-import re
 from functools import partial
 
 import streamlit as st
 
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
 from nnmf_core.factorize import SOLVERS
-from app_pages.live import LiveLoss, cached_or_computed, digest
+from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown
 
 pin_blas_threads_for_sessions()
 
@@ -31,18 +29,6 @@ ASSIGNMENT_LABELS = {"kmeans": "k-means on H", "argmax": "Argmax of H (as in the
 SOLVER_LABELS = {"hals": "HALS (fast)", "mu": "MU (as in the article)"}
 TABS = ["Templates and weights", "Quality and baseline", "Non-negativity", "Rank suggestion"]
 SAMPLE_NAME = "Bundled sample (data/spikes_synthetic.csv): 4 synthetic units; its 'unit' column is the truth"
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
-
-
-def shown(value: float) -> str:
-    """A score for a metric: three decimals, or a dash when undefined (NaN)."""
-    return "—" if math.isnan(value) else f"{value:.3f}"
-
-
-def plain(text) -> str:
-    """Text from a file, escaped so that st.error/st.warning show it literally."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
-
 
 st.title("Spike clustering with NMF")
 st.caption(
@@ -62,8 +48,10 @@ with st.sidebar:
     st.header("Waveforms")
     upload = st.file_uploader(
         "CSV file (else the bundled sample)", type=["csv", "tsv", "txt"], key="spike_upload",
+        max_upload_size=spikes.MAX_CSV_BYTES // 2**20,
         help="One waveform per row: an id column, then numeric samples, then optional label columns "
-             "(text, or headed unit/label/cluster/organoid …). Never stored.")
+             f"(text, or headed unit/label/cluster/organoid …). Up to {spikes.MAX_CSV_BYTES // 2**20} MB, "
+             f"{spikes.MAX_WAVEFORMS:,} waveforms and {spikes.MAX_SAMPLES:,} samples each. Never stored.")
     transposed = st.toggle("One column per waveform (transposed)", key="spike_transposed", persist_state="session",
                            help="For uploaded files whose columns are waveforms, each headed by its id.")
     reference_box = st.container()
@@ -121,18 +109,22 @@ st.text(f"{source_name}\n{table.n_waveforms:,} waveforms × {table.n_samples:,} 
 for note in table.notes:
     st.warning(plain(note))
 
-# ---- one cached computation, drawn live on a miss
+# ---- one cached computation (iterations capped to what one request may cost), drawn live on a miss
 fit_key = f"spikes|{source_key}|" + "|".join(f"{name}={value}" for name, value in sorted(settings.items()))
+work = spikes.affordable_comparison(
+    table.n_waveforms, table.n_samples, k, transform=settings["spike_transform"], solver=settings["spike_solver"],
+    assignment=settings["spike_assignment"], max_iter=settings["spike_max_iter"], n_restarts=settings["spike_restarts"])
+if work.note:
+    st.warning(work.note)
 
 
 def compared():
-    live = LiveLoss(f"Fitting W and H at rank {k}", settings["spike_restarts"] * settings["spike_max_iter"],
-                    settings["spike_max_iter"])
+    live = LiveLoss(f"Fitting W and H at rank {k}", settings["spike_restarts"] * work.max_iter, work.max_iter)
     try:
         return spikes.compare_methods(
             table.waveforms, k, transform=settings["spike_transform"], assignment=settings["spike_assignment"],
-            solver=settings["spike_solver"], max_iter=settings["spike_max_iter"],
-            n_restarts=settings["spike_restarts"], random_state=settings["spike_seed"], on_iteration=live)
+            solver=settings["spike_solver"], max_iter=work.max_iter, n_restarts=settings["spike_restarts"],
+            random_state=settings["spike_seed"], on_iteration=live, article_max_iter=work.article_max_iter)
     finally:
         live.clear()
 
@@ -258,13 +250,15 @@ if scan_tab.open:
                     "method in the sidebar, scored by fit, reproducibility and separation d′ (the distance of the "
                     "two closest cluster means in units of their spread).")
 
+        scan_ranks = [r for r in SCAN_RANKS if r <= table.n_waveforms]
+
         def scanned():
             bar = st.progress(0.0, text="Scanning ranks …")
             try:
                 return spikes.rank_scan(
-                    table.waveforms, [r for r in SCAN_RANKS if r <= table.n_waveforms],
-                    transform=settings["spike_transform"], assignment=settings["spike_assignment"],
-                    solver=settings["spike_solver"], random_state=settings["spike_seed"],
+                    table.waveforms, scan_ranks, transform=settings["spike_transform"], max_iter=scan_work.max_iter,
+                    assignment=settings["spike_assignment"], solver=settings["spike_solver"],
+                    random_state=settings["spike_seed"],
                     on_rank=lambda done, total: bar.progress(done / total, text=f"Scanned {done} of {total} ranks"))
             finally:
                 bar.empty()
@@ -272,6 +266,10 @@ if scan_tab.open:
         scan_key = "spike-scan|" + "|".join([source_key] + [str(settings[name]) for name in (
             "spike_transform", "spike_assignment", "spike_solver", "spike_seed")])
         try:
+            scan_work = spikes.affordable_scan(table.n_waveforms, table.n_samples, scan_ranks,
+                                               transform=settings["spike_transform"])
+            if scan_work.note:
+                st.warning(scan_work.note)
             scan = cached_or_computed(scan_key, scanned)
             suggested = spikes.suggested_rank(scan)
         except InputError as error:

@@ -32,13 +32,13 @@ import io
 import math
 import re
 from dataclasses import dataclass, fields, replace
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 from PIL import Image
 
 from nnmf_core.errors import InputError
-from nnmf_core.factorize import INITS, SOLVERS, factorize
+from nnmf_core.factorize import INITS, MAX_FIT_COST, SOLVERS, factorize, work_within_budget
 from nnmf_core.images import (
     DEFAULT_MAX_SIDE,
     DEFAULT_SAMPLE_IMAGE,
@@ -73,6 +73,8 @@ __all__ = [
     "fit_matrices",
     "largest_rank",
     "usable_rank",
+    "AffordableFit",
+    "affordable_fit",
     "FittedFactors",
     "Compression",
     "compress",
@@ -356,6 +358,100 @@ def usable_rank(rank: int, shape: Sequence[int], mode: str, colour_layout: str =
     )
 
 
+class AffordableFit(NamedTuple):
+    """Iterations and restarts one request may run, see :func:`affordable_fit`."""
+
+    max_iter: int
+    n_restarts: int
+    note: Optional[str]
+
+
+def affordable_fit(shape: Sequence[int], mode: str, colour_layout: str, ranks: Sequence[int], max_iter: int,
+                   n_restarts: int = 1, *, budget: float = MAX_FIT_COST) -> AffordableFit:
+    """The iterations (and, if need be, restarts) one request may run on a
+    picture of ``shape`` (height, width[, 3]), with a sentence when they were capped.
+
+    ``ranks`` holds one rank for :func:`compress`, or every rank of a
+    :func:`rank_sweep` (fitted in turn: the costs add up). The cost is
+    :func:`~nnmf_core.factorize.fit_cost`, capped at ``budget``
+    (:data:`~nnmf_core.factorize.MAX_FIT_COST`) by
+    :func:`~nnmf_core.factorize.work_within_budget`. Per-channel colour costs
+    what joint colour does: three n × m fits instead of one n × 3m.
+
+    Raises
+    ------
+    InputError
+        When even one iteration of one restart is more than ``budget`` (a
+        sweep over many large ranks of a big picture).
+
+    Examples
+    --------
+    >>> affordable_fit((341, 512, 3), "colour", "joint", [20], 300)
+    AffordableFit(max_iter=300, n_restarts=1, note=None)
+    >>> work = affordable_fit((2048, 2048, 3), "colour", "joint", [500], 1000, 3)
+    >>> work.max_iter, work.n_restarts
+    (2, 3)
+    >>> print(work.note)  # doctest: +NORMALIZE_WHITESPACE
+    At 2048 × 2048 px, rank 500 and 3 restarts, 1,000 iterations would take about 377× what one
+    request may use here; capped at 2 iterations.
+    """
+    _check_layout(colour_layout)
+    n, width = int(shape[0]), int(shape[1])
+    columns = 3 * width if mode == "colour" else width
+    ranks = tuple(int(rank) for rank in ranks)
+    work = work_within_budget(n, columns, sum(ranks), max_iter, n_restarts, budget)
+    if len(ranks) == 1:
+        where = f"At {width} × {n} px, rank {ranks[0]} and {_counted(n_restarts, 'restart')}"
+    else:
+        where = f"At {width} × {n} px, ranks {_joined(ranks)} with {_counted(n_restarts, 'restart')} each"
+    if work.capped_ratio > 1:
+        raise InputError(
+            f"{where}, even one iteration would take about {_times(work.capped_ratio)} what one request may use "
+            "here. Compare fewer or smaller ranks, or choose a smaller working size."
+        )
+    if (work.max_iter, work.n_restarts) == (max_iter, n_restarts):
+        return AffordableFit(max_iter, n_restarts, None)
+    capped = _counted(work.max_iter, "iteration")
+    if work.n_restarts < n_restarts:
+        capped = f"{_counted(work.n_restarts, 'restart')} of {capped}"
+    return AffordableFit(work.max_iter, work.n_restarts, (
+        f"{where}, {max_iter:,} iterations would take about {_times(work.asked_ratio)} what one request may use "
+        f"here; capped at {capped}."))
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _joined(numbers: Sequence[int]) -> str:
+    """'5, 10, 50 and 100'."""
+    words = [f"{number:,}" for number in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _times(ratio: float) -> str:
+    """'377×', '2.5×'."""
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+def _checked_not_dark(matrices: Sequence[tuple[str, np.ndarray]], mode: str) -> None:
+    """Refuse a matrix that is all zeros, saying which part of the picture is dark."""
+    dark = [name for name, V in matrices if not V.any()]
+    if not dark:
+        return
+    if len(dark) == len(matrices) and mode in ("colour", "luminance"):
+        part, advice = "The picture is black everywhere (every pixel is 0)", "choose a picture with some light in it"
+    elif len(matrices) == 3:
+        part, advice = f"The {dark[0]} channel of this picture is 0 everywhere", (
+            "use the joint layout, which fits the three colours together")
+    else:
+        part, advice = f"The {dark[0]} channel of this picture is 0 everywhere", "choose another channel or picture"
+    raise InputError(
+        f"{part}, so the matrix V is all zeros: NMF has nothing to factor, because W·H = 0 already "
+        f"reproduces it exactly at every rank. Please {advice}."
+    )
+
+
 def _check_layout(colour_layout: str) -> None:
     if colour_layout not in COLOUR_LAYOUTS:
         raise InputError(f"Unknown colour layout {colour_layout!r}; choose joint or per-channel.")
@@ -553,6 +649,7 @@ def compress(
         a rank above :func:`largest_rank`, …).
     """
     matrices = fit_matrices(pixels, mode, colour_layout)
+    _checked_not_dark(matrices, mode)
     largest = largest_rank(pixels.shape, mode, colour_layout)
     if isinstance(rank, (int, np.integer)) and not isinstance(rank, bool) and rank > largest:
         raise InputError(f"Rank {rank} is more than the fitted matrix allows; the most is {largest}.")
@@ -881,6 +978,7 @@ def rank_sweep(
     if not ranks:
         raise InputError("Give at least one rank to compare.")
     matrices = fit_matrices(pixels, mode, colour_layout)
+    _checked_not_dark(matrices, mode)
     largest = largest_rank(pixels.shape, mode, colour_layout)
     if max(ranks) > largest or min(ranks) < 1:
         raise InputError(f"Ranks must lie between 1 and {largest} for this picture; got {list(ranks)}.")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -57,6 +57,16 @@ MAX_INNER_SWEEPS = 10
 #: cloud core. Pages cap the iterations of bigger requests (see
 #: :func:`iterations_within_budget`) and say so.
 MAX_FIT_COST = 1e11
+
+#: Largest entry of V each precision can factor. The solvers multiply V by
+#: factors of about its square root, and MU divides by sums padded with only
+#: ``MU_EPS``, so intermediate products grow much faster than V: on random
+#: matrices MU from NNDSVDa overflowed from 2e12 on in float32 and 1e120 in
+#: float64, HALS near the square root of the largest float (1e18, 1e150).
+MAX_ENTRY = {np.dtype(np.float32): 1e12, np.dtype(np.float64): 1e100}
+#: Smallest accepted largest entry: below it the products underflow and the
+#: fit returns zeros (HALS in float32 stops fitting below about 1e-19).
+MIN_LARGEST_ENTRY = {np.dtype(np.float32): 1e-15, np.dtype(np.float64): 1e-100}
 
 Init = Union[str, tuple]
 IterationCallback = Callable[[int, float], Optional[bool]]
@@ -126,7 +136,7 @@ def _first_positions(flags: np.ndarray, count: int = 3) -> str:
     return ", ".join(f"(row {r}, column {c})" for r, c in zip(rows[:count], cols[:count]))
 
 
-def _validated_matrix(V, mask) -> tuple[np.ndarray, Optional[np.ndarray]]:
+def _validated_matrix(V, mask, dtype=np.dtype(np.float32)) -> tuple[np.ndarray, Optional[np.ndarray]]:
     try:
         V = np.asarray(V)
     except Exception as exc:  # ragged nested lists and the like
@@ -170,6 +180,19 @@ def _validated_matrix(V, mask) -> tuple[np.ndarray, Optional[np.ndarray]]:
     if not values.any():
         raise InputError(
             "V is all zeros: there is nothing to factor (W·H = 0 already fits it exactly)."
+        )
+    largest = float(values.max())
+    if largest > MAX_ENTRY[dtype]:
+        raise InputError(
+            f"V's largest entry is {largest:.3g}, too large to factor in {dtype.name}: the solvers' "
+            f"products of such numbers overflow, so entries may be at most {MAX_ENTRY[dtype]:.0e}. "
+            "Divide V by a constant (its maximum, say) first."
+        )
+    if largest < MIN_LARGEST_ENTRY[dtype]:
+        raise InputError(
+            f"V's largest entry is {largest:.3g}, too small to factor in {dtype.name}: the solvers' "
+            f"products of such numbers underflow to zero, so the largest entry must be at least "
+            f"{MIN_LARGEST_ENTRY[dtype]:.0e}. Multiply V by a constant first."
         )
     return V, mask
 
@@ -578,6 +601,50 @@ def iterations_within_budget(n: int, m: int, rank: int, max_iter: int, n_restart
     return int(max(1, min(max_iter, budget // per_iteration)))
 
 
+class AffordableWork(NamedTuple):
+    """What :func:`work_within_budget` allows.
+
+    Attributes
+    ----------
+    max_iter, n_restarts : int
+        The iterations (per restart) and restarts to run: the request's, or
+        fewer so that :func:`fit_cost` stays within the budget.
+    asked_ratio : float
+        The request's :func:`fit_cost` over the budget (above 1: it was capped).
+    capped_ratio : float
+        The capped work's cost over the budget: at most 1, unless one
+        iteration of one restart is already more than the budget.
+    """
+
+    max_iter: int
+    n_restarts: int
+    asked_ratio: float
+    capped_ratio: float
+
+
+def work_within_budget(n: int, m: int, rank: int, max_iter: int, n_restarts: int = 1,
+                       budget: float = MAX_FIT_COST) -> AffordableWork:
+    """Iterations and restarts that keep a fit of an n×m matrix at ``rank``
+    within ``budget`` multiply-adds.
+
+    Iterations are capped first (:func:`iterations_within_budget`); only when
+    one iteration of every restart is already too much are restarts dropped
+    too. ``rank`` may be a sum of ranks (a sweep fits each in turn, and the
+    cost is linear in the rank).
+
+    >>> work_within_budget(512, 512, 20, 300)[:2]
+    (300, 1)
+    >>> work_within_budget(2048, 6144, 500, 1000, 3)[:2]
+    (2, 3)
+    >>> work_within_budget(2048, 6144, 2048, 300, 10)[:2]
+    (1, 1)
+    """
+    restarts = int(max(1, min(n_restarts, budget // fit_cost(n, m, rank, 1, 1))))
+    iterations = iterations_within_budget(n, m, rank, max_iter, restarts, budget)
+    return AffordableWork(iterations, restarts, fit_cost(n, m, rank, max_iter, n_restarts) / budget,
+                          fit_cost(n, m, rank, iterations, restarts) / budget)
+
+
 # --------------------------------------------------------------------------
 # the entry point
 # --------------------------------------------------------------------------
@@ -687,7 +754,7 @@ def factorize(
     """
     started = time.perf_counter()
     dtype = _validated_options(rank, solver, loss, init, max_iter, tol, n_restarts, dtype, alpha, l1_ratio, mask)
-    V, mask = _validated_matrix(V, mask)
+    V, mask = _validated_matrix(V, mask, dtype)
     rank = int(rank)
     n, m = V.shape
     rngs = _restart_seeds(random_state, n_restarts)

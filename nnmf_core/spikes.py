@@ -59,11 +59,13 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from nnmf_core.errors import InputError
-from nnmf_core.factorize import NMFResult, factorize
+from nnmf_core.factorize import MAX_ENTRY, MAX_FIT_COST, NMFResult, factorize, fit_cost, iterations_within_budget
 
 __all__ = [
     "ARTICLE_RECIPE",
     "ASSIGNMENTS",
+    "AffordableComparison",
+    "AffordableScan",
     "ClusterSummary",
     "DEFAULT_ASSIGNMENT",
     "DEFAULT_RESTARTS",
@@ -87,6 +89,8 @@ __all__ = [
     "TRANSFORMS",
     "UNIT_SHAPES",
     "WaveformTable",
+    "affordable_comparison",
+    "affordable_scan",
     "ari",
     "cluster_summary",
     "cluster_waveforms",
@@ -131,9 +135,10 @@ MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_WAVEFORMS = 100_000
 #: Most samples per waveform accepted.
 MAX_SAMPLES = 2_000
-#: Largest magnitude of a sample accepted: the factorization works in 32-bit
-#: floats, whose sums of squares overflow not far above this.
-MAX_ABS_SAMPLE = 1e12
+#: Largest magnitude of a sample accepted: half the largest entry the
+#: factorization takes in 32-bit floats (``MAX_ENTRY``), because a shift can
+#: double the range (-5e11 … 5e11 becomes 0 … 1e12).
+MAX_ABS_SAMPLE = MAX_ENTRY[np.dtype(np.float32)] / 2
 #: Most waveforms whose pairwise consensus :func:`rank_scan` builds; larger
 #: sets are scored on a seeded random subset of this size (the fits use all).
 MAX_CONSENSUS_WAVEFORMS = 2_000
@@ -281,7 +286,10 @@ def _sniffed_delimiter(header_line: str) -> str:
     then semicolon, then comma)."""
     best, best_count = ",", 1
     for delimiter in _DELIMITERS:
-        count = len(next(csv.reader([header_line], delimiter=delimiter, skipinitialspace=True)))
+        try:
+            count = len(next(csv.reader([header_line], delimiter=delimiter, skipinitialspace=True)))
+        except csv.Error:  # a field over csv's size limit (128 kB): not this delimiter
+            count = 1
         if count > best_count:
             best, best_count = delimiter, count
     return best
@@ -745,6 +753,8 @@ def _finished_table(ids, sample_names, waveforms, label_columns, notes, *, trans
             + ". Each waveform is kept; exports repeat the id."
         )
     flat = np.flatnonzero(np.ptp(waveforms, axis=1) == 0)
+    if flat.size == n_waveforms:
+        _checked_shapes(waveforms, 1)  # all flat: refused with the same sentence as before a fit
     if flat.size:
         notes.append(
             f"{_plural(flat.size, 'waveform is', 'waveforms are')} flat (all samples equal): "
@@ -997,6 +1007,28 @@ def _checked_k(k, n_waveforms: int) -> int:
     return int(k)
 
 
+def _checked_shapes(X: np.ndarray, k: int) -> None:
+    """Refuse waveforms that hold fewer than ``k`` shapes to tell apart: all
+    flat (every sample of each equal), or fewer than ``k`` distinct waveforms."""
+    n_waveforms = X.shape[0]
+    if not np.ptp(X, axis=1).any():
+        raise InputError(
+            f"All {n_waveforms:,} waveforms are flat (within each, every sample is equal): they have no shape "
+            "for NMF's templates to tell apart. Check that the sample columns hold the spike waveforms."
+        )
+    distinct: set = set()
+    for row in X:  # stops as soon as k different waveforms were seen
+        distinct.add(row.tobytes())
+        if len(distinct) >= k:
+            return
+    if len(distinct) == 1:
+        raise InputError(f"All {n_waveforms:,} waveforms are copies of one waveform, so there is nothing to cluster.")
+    raise InputError(
+        f"The {n_waveforms:,} waveforms hold only {len(distinct)} distinct shapes (the others are copies), so "
+        f"they cannot form {k} clusters. Choose k ≤ {len(distinct)} or a file with more waveforms."
+    )
+
+
 def _energy_centroid(mean_waveform: np.ndarray) -> float:
     """The time (in samples) around which a waveform's energy sits."""
     energy = mean_waveform**2
@@ -1180,6 +1212,7 @@ def cluster_waveforms(
     X = _checked_waveforms(waveforms)
     n_waveforms, n_samples = X.shape
     k = _checked_k(k, n_waveforms)
+    _checked_shapes(X, k)
     if assignment not in ASSIGNMENTS:
         raise InputError(f"Unknown assignment {assignment!r}; choose one of {', '.join(ASSIGNMENTS)}.")
     if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)) or n_restarts < 1:
@@ -1275,6 +1308,7 @@ def pca_kmeans(waveforms, k: int, n_components: int = 3, random_state: int = 0) 
     """
     X = _checked_waveforms(waveforms)
     k = _checked_k(k, X.shape[0])
+    _checked_shapes(X, k)
     n_components = int(min(n_components, *X.shape))
     pca = PCA(n_components=n_components)
     scores = pca.fit_transform(X)
@@ -1511,6 +1545,7 @@ def rank_scan(
     ks = [_checked_k(k, n_waveforms) for k in ks]
     if not ks:
         raise InputError("Give at least one rank to scan.")
+    _checked_shapes(X, max(ks))
     if assignment not in ASSIGNMENTS:
         raise InputError(f"Unknown assignment {assignment!r}; choose one of {', '.join(ASSIGNMENTS)}.")
     V, _ = nonnegative(X, transform)
@@ -1681,6 +1716,7 @@ def compare_methods(
     n_restarts: int = DEFAULT_RESTARTS,
     random_state: Optional[int] = 0,
     on_iteration=None,
+    article_max_iter: Optional[int] = None,
 ) -> MethodComparison:
     """Cluster with the chosen NMF settings, with the article's recipe and with
     PCA + k-means, and score all three without reference labels.
@@ -1696,6 +1732,9 @@ def compare_methods(
         ``random_state``.
     on_iteration : callable(i, loss) or None
         Progress of the chosen fit only (see :func:`cluster_waveforms`).
+    article_max_iter : int, optional
+        Iterations of the article's recipe instead of its 1000, for a request
+        capped by :func:`affordable_comparison`.
 
     Returns
     -------
@@ -1713,8 +1752,8 @@ def compare_methods(
         X, k, transform=transform, assignment=assignment, solver=solver, init=init, max_iter=max_iter,
         tol=tol, n_restarts=n_restarts, random_state=random_state, on_iteration=on_iteration,
     )
-    recipe = dict(ARTICLE_RECIPE)
-    if (transform, solver, assignment, init) == tuple(recipe[key] for key in ("transform", "solver", "assignment", "init")):
+    recipe = dict(ARTICLE_RECIPE, max_iter=article_max_iter or ARTICLE_RECIPE["max_iter"])
+    if _is_article_recipe(transform, solver, assignment, init):
         article = chosen
     else:
         article = cluster_waveforms(X, k, tol=tol, n_restarts=n_restarts, random_state=random_state, **recipe)
@@ -1738,6 +1777,135 @@ def compare_methods(
         names=names,
         silhouettes={role: silhouette(X[subset], found[subset]) for role, found in labels.items()},
     )
+
+
+def _is_article_recipe(transform: str, solver: str, assignment: str, init) -> bool:
+    """Whether these settings are :data:`ARTICLE_RECIPE` (then it is fitted only once)."""
+    return (transform, solver, assignment, init) == tuple(
+        ARTICLE_RECIPE[key] for key in ("transform", "solver", "assignment", "init"))
+
+
+def _rows_of_v(n_samples: int, transform: str) -> int:
+    """Rows of the matrix V that :func:`nonnegative` makes."""
+    return 2 * n_samples if transform == "split" else n_samples
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+class AffordableComparison(NamedTuple):
+    """Iterations one :func:`compare_methods` request may run, see :func:`affordable_comparison`."""
+
+    max_iter: int
+    article_max_iter: int
+    note: Optional[str]
+
+
+def affordable_comparison(
+    n_waveforms: int,
+    n_samples: int,
+    k: int,
+    *,
+    transform: str = DEFAULT_TRANSFORM,
+    solver: str = "hals",
+    assignment: str = DEFAULT_ASSIGNMENT,
+    init="nndsvda",
+    max_iter: int = 500,
+    n_restarts: int = DEFAULT_RESTARTS,
+    budget: float = MAX_FIT_COST,
+) -> AffordableComparison:
+    """The iterations a :func:`compare_methods` call may run within ``budget``
+    multiply-adds (:func:`~nnmf_core.factorize.fit_cost`), with a sentence
+    when they were capped.
+
+    The request fits the chosen settings and, unless they are the recipe,
+    :data:`ARTICLE_RECIPE` (1000 iterations) with the same restarts; when the
+    two together cost more than ``budget``, both are cut by the same factor
+    (each to at least 1 iteration) with
+    :func:`~nnmf_core.factorize.iterations_within_budget`.
+
+    Examples
+    --------
+    >>> affordable_comparison(1_000, 150, 4)
+    AffordableComparison(max_iter=500, article_max_iter=1000, note=None)
+    >>> affordable_comparison(20_000, 150, 8, max_iter=5_000, n_restarts=10)[:2]
+    (94, 18)
+    """
+    rows = _rows_of_v(n_samples, transform)
+    chosen = fit_cost(rows, n_waveforms, k, max_iter, n_restarts)
+    separate = not _is_article_recipe(transform, solver, assignment, init)
+    article_iter = ARTICLE_RECIPE["max_iter"]
+    article = fit_cost(n_samples, n_waveforms, k, article_iter, n_restarts) if separate else 0.0
+    if chosen + article <= budget:
+        return AffordableComparison(max_iter, article_iter, None)
+    share = budget / (chosen + article)
+    capped = iterations_within_budget(rows, n_waveforms, k, max_iter, n_restarts, budget=share * chosen)
+    capped_article = (iterations_within_budget(n_samples, n_waveforms, k, article_iter, n_restarts,
+                                               budget=share * article) if separate else article_iter)
+    asked = f"{max_iter:,} iterations" + (f" (and {article_iter:,} for the article's recipe, fitted for comparison)"
+                                         if separate else "")
+    result = f"{_plural(capped, 'iteration')}" + (f" (the article's recipe at {capped_article:,})" if separate else "")
+    note = (
+        f"For {_plural(n_waveforms, 'waveform')} of {_plural(n_samples, 'sample')} at k = {k} with "
+        f"{_plural(n_restarts, 'restart')}, {asked} would take about {_times((chosen + article) / budget)} what one "
+        f"request may use here; capped at {result}."
+    )
+    return AffordableComparison(capped, capped_article, note)
+
+
+class AffordableScan(NamedTuple):
+    """Iterations one :func:`rank_scan` request may run, see :func:`affordable_scan`."""
+
+    max_iter: int
+    note: Optional[str]
+
+
+def affordable_scan(
+    n_waveforms: int,
+    n_samples: int,
+    ks: Sequence[int] = range(2, 9),
+    *,
+    transform: str = DEFAULT_TRANSFORM,
+    n_runs: int = 8,
+    max_iter: int = 200,
+    budget: float = MAX_FIT_COST,
+) -> AffordableScan:
+    """The iterations a :func:`rank_scan` call may run within ``budget``
+    multiply-adds: ``n_runs`` fits at every k of ``ks``, with a sentence when
+    they were capped.
+
+    Raises
+    ------
+    InputError
+        When even one iteration of every fit is more than ``budget``.
+
+    Examples
+    --------
+    >>> affordable_scan(1_000, 150)
+    AffordableScan(max_iter=200, note=None)
+    >>> affordable_scan(20_000, 500).max_iter
+    8
+    """
+    ks = [int(k) for k in ks]
+    if not ks:
+        raise InputError("Give at least one rank to scan.")
+    rows = _rows_of_v(n_samples, transform)
+    asked = fit_cost(rows, n_waveforms, sum(ks), max_iter, n_runs)
+    where = (f"For {_plural(n_waveforms, 'waveform')} of {_plural(n_samples, 'sample')}, scanning "
+             f"k = {min(ks)} … {max(ks)} with {n_runs} fits each")
+    one_iteration = fit_cost(rows, n_waveforms, sum(ks), 1, n_runs)
+    if one_iteration > budget:
+        raise InputError(
+            f"{where} would take about {_times(one_iteration / budget)} what one request may use here even at one "
+            "iteration per fit. Scan a part of the file (fewer waveforms or samples)."
+        )
+    if asked <= budget:
+        return AffordableScan(max_iter, None)
+    capped = iterations_within_budget(rows, n_waveforms, sum(ks), max_iter, n_runs, budget)
+    return AffordableScan(capped, (
+        f"{where}, {max_iter:,} iterations would take about {_times(asked / budget)} what one request may use "
+        f"here; capped at {_plural(capped, 'iteration')}."))
 
 
 @dataclass(frozen=True, eq=False)

@@ -180,7 +180,8 @@ def test_bad_link_parameters_are_ignored_with_a_warning():
     at = page(rank="abc", size="128", mode="<script>", tol="x", iter="-5")
     assert_clean(at)
     assert len(at.warning) == 4
-    assert any("rank='abc'" in warning.value for warning in at.warning)
+    assert any(r"rank\='abc'" in warning.value for warning in at.warning)  # Markdown escaped: shown as typed
+    assert any(r"mode\='\<script\>'" in warning.value for warning in at.warning)
     assert at.number_input(key="rank").value == 20 and at.selectbox(key="mode").value == "colour"
     assert at.select_slider(key="max_side").value == 128
     assert at.query_params["mode"] == "colour"  # the link is corrected

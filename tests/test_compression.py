@@ -21,6 +21,7 @@ from nnmf_core import figures
 from nnmf_core.compression import (
     CompressionSettings,
     Baseline,
+    affordable_fit,
     Baselines,
     baselines,
     compress,
@@ -39,6 +40,7 @@ from nnmf_core.compression import (
     working_image,
 )
 from nnmf_core.errors import InputError
+from nnmf_core.factorize import MAX_FIT_COST, fit_cost
 from nnmf_core.images import image_to_matrix, matrix_to_image, psnr
 
 N, M = 36, 48  # picture height and width
@@ -105,6 +107,62 @@ def test_compress_refuses_a_rank_above_the_picture_and_a_black_picture(picture):
         compress(picture, mode="luminance", rank=M + 1)
     with pytest.raises(InputError, match="zeros"):
         compress(np.zeros((20, 20, 3), np.uint8), rank=2)
+
+
+@pytest.mark.parametrize(
+    "channels, mode, layout, words",
+    [
+        ((0, 0, 0), "colour", "joint", r"The picture is black everywhere \(every pixel is 0\), so the matrix V is all "
+                                       r"zeros: NMF has nothing to factor, because W·H = 0 already reproduces it exactly"),
+        ((0, 0, 0), "luminance", "joint", "black everywhere"),
+        ((0, 0, 0), "colour", "per-channel", "black everywhere"),
+        ((0, 9, 9), "red", "joint", "The red channel of this picture is 0 everywhere.*another channel or picture"),
+        ((9, 9, 0), "colour", "per-channel", "The blue channel .* 0 everywhere.*use the joint layout"),
+    ],
+    ids=["black joint", "black luminance", "black per-channel", "red channel", "blue channel per-channel"],
+)
+def test_dark_pictures_are_refused_saying_why_nmf_cannot_factor_them(channels, mode, layout, words):
+    pixels = np.broadcast_to(np.array(channels, np.uint8), (12, 16, 3)).copy()
+    with pytest.raises(InputError, match=words):
+        compress(pixels, mode=mode, colour_layout=layout, rank=2)
+    with pytest.raises(InputError, match=words):
+        rank_sweep(pixels, [1, 2], mode=mode, colour_layout=layout)
+    if layout == "per-channel" and channels != (0, 0, 0):
+        assert compress(pixels, mode=mode, colour_layout="joint", rank=2).psnr > 20  # the advice works
+
+
+# ---- what one request may cost --------------------------------------------------
+
+
+def test_affordable_fit_leaves_ordinary_requests_alone():
+    assert affordable_fit((341, 512, 3), "colour", "joint", [20], 300) == (300, 1, None)
+    assert affordable_fit((2048, 2048, 3), "luminance", "joint", [10], 300, 2) == (300, 2, None)
+
+
+def test_affordable_fit_caps_iterations_and_says_what_and_why():
+    work = affordable_fit((2048, 2048, 3), "luminance", "joint", [500], 1000, 3)
+    assert work == (7, 3, "At 2048 × 2048 px, rank 500 and 3 restarts, 1,000 iterations would take about 126× "
+                          "what one request may use here; capped at 7 iterations.")
+    assert fit_cost(2048, 2048, 500, 7, 3) <= MAX_FIT_COST < fit_cost(2048, 2048, 500, 8, 3)
+    # Full colour fits three times the columns, jointly or channel by channel.
+    joint = affordable_fit((2048, 2048, 3), "colour", "joint", [500], 1000, 3)
+    assert joint[:2] == affordable_fit((2048, 2048, 3), "colour", "per-channel", [500], 1000, 3)[:2] == (2, 3)
+    assert "377×" in joint.note and joint.note.endswith("capped at 2 iterations.")
+
+
+def test_affordable_fit_of_a_sweep_adds_up_its_ranks():
+    ranks = (5, 10, 50, 100)
+    sweep = affordable_fit((2048, 1536, 3), "colour", "joint", ranks, 5000, 10)
+    assert sweep[:2] == affordable_fit((2048, 1536, 3), "colour", "joint", [sum(ranks)], 5000, 10)[:2]
+    assert fit_cost(2048, 3 * 1536, sum(ranks), sweep.max_iter, 10) <= MAX_FIT_COST
+    assert sweep.note.startswith("At 1536 × 2048 px, ranks 5, 10, 50 and 100 with 10 restarts each, 5,000 iterations")
+
+
+def test_affordable_fit_drops_restarts_when_one_iteration_of_each_is_too_much():
+    work = affordable_fit((2048, 2048, 3), "colour", "joint", [2048], 300, 10)
+    assert work[:2] == (1, 1) and work.note.endswith("capped at 1 restart of 1 iteration.")
+    with pytest.raises(InputError, match="even one iteration would take about .*× what one request may use here"):
+        affordable_fit((2048, 2048, 3), "colour", "joint", [2043, 2044, 2045, 2046, 2047, 2048], 300)
 
 
 # ---- compression at one rank ------------------------------------------------

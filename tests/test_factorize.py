@@ -310,3 +310,61 @@ def test_iterations_are_capped_by_the_work_budget():
     capped = iterations_within_budget(4000, 4000, 200, 1000, n_restarts=3)
     assert 1 <= capped < 1000
     assert fit_cost(4000, 4000, 200, capped, 3) <= MAX_FIT_COST < fit_cost(4000, 4000, 200, capped + 1, 3)
+
+
+def test_work_within_budget_caps_iterations_first_then_restarts():
+    from nnmf_core.factorize import MAX_FIT_COST, fit_cost, iterations_within_budget, work_within_budget
+
+    assert work_within_budget(100, 100, 5, 300, 2)[:2] == (300, 2)
+    work = work_within_budget(2048, 2048, 500, 1000, 3)  # the brief's example: luminance at 2048 px
+    assert (work.max_iter, work.n_restarts) == (7, 3) == (iterations_within_budget(2048, 2048, 500, 1000, 3), 3)
+    assert work.asked_ratio == pytest.approx(fit_cost(2048, 2048, 500, 1000, 3) / MAX_FIT_COST)
+    assert work.capped_ratio <= 1 < fit_cost(2048, 2048, 500, 8, 3) / MAX_FIT_COST
+    # One iteration of ten restarts is 5× the budget: the restarts go too.
+    assert fit_cost(2048, 6144, 2048, 1, 10) > MAX_FIT_COST
+    work = work_within_budget(2048, 6144, 2048, 300, 10)
+    assert (work.max_iter, work.n_restarts) == (1, 1) and work.capped_ratio <= 1
+    # One iteration of one restart over the budget: capped at the floor, and the ratio says so.
+    too_much = work_within_budget(2048, 6144, 12_000, 300, 1)
+    assert too_much[:2] == (1, 1) and too_much.capped_ratio > 1
+
+
+def _entries_up_to(largest: float) -> np.ndarray:
+    V = np.random.default_rng(3).random((60, 80))
+    return V / V.max() * largest
+
+
+@pytest.mark.parametrize(
+    "largest, dtype, words",
+    [
+        (1e300, np.float32, r"V's largest entry is 1e\+300, too large to factor in float32.* at most 1e\+12"),
+        (1e300, np.float64, r"too large to factor in float64.* at most 1e\+100"),
+        (2e12, np.float32, r"largest entry is 2e\+12, too large"),
+        (1e-50, np.float32, r"largest entry is 1e-50, too small to factor in float32.* at least 1e-15"),
+        (1e-30, np.float32, "underflow to zero"),
+        (1e-120, np.float64, "too small to factor in float64"),
+    ],
+    ids=["1e300 float32", "1e300 float64", "2e12 float32", "1e-50 float32", "1e-30 float32", "1e-120 float64"],
+)
+def test_magnitudes_the_dtype_cannot_carry_are_refused_with_a_sentence(largest, dtype, words):
+    with pytest.raises(InputError, match=words):
+        factorize(_entries_up_to(largest), 4, dtype=dtype)
+
+
+@pytest.mark.parametrize("solver", ["hals", "mu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_largest_accepted_entries_fit_without_overflow(solver, dtype):
+    """At MAX_ENTRY the fit does not overflow (a RuntimeWarning fails the test)
+    and fits as well as on V / V.max(): from a random start, which scales with V,
+    NMF is scale-equivariant (NNDSVD's absolute 1e-6 threshold is not, so the
+    default start is only checked for finite factors)."""
+    from nnmf_core.factorize import MAX_ENTRY
+
+    largest = MAX_ENTRY[np.dtype(dtype)]
+    options = dict(solver=solver, max_iter=300, tol=0, dtype=dtype, random_state=0)
+    default_start = factorize(_entries_up_to(largest), 8, **options)
+    assert np.isfinite(default_start.W).all() and np.isfinite(default_start.H).all()
+    assert default_start.relative_error < 0.6
+    scaled = factorize(_entries_up_to(largest), 8, init="random", **options)
+    unscaled = factorize(_entries_up_to(1.0), 8, init="random", **options)
+    assert scaled.relative_error == pytest.approx(unscaled.relative_error, rel=1e-3)

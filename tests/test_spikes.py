@@ -17,10 +17,12 @@ from threadpoolctl import threadpool_limits
 
 from nnmf_core import spikes
 from nnmf_core.errors import InputError
+from nnmf_core.factorize import MAX_FIT_COST, fit_cost
 from nnmf_core.spikes import (
     ari,
     cluster_summary,
     cluster_waveforms,
+    compare_methods,
     clusters_by_kmeans,
     clusters_from_h,
     confusion_table,
@@ -612,7 +614,7 @@ def test_suggestion_reason_says_whether_the_threshold_was_reached():
 
 
 def test_samples_too_large_for_32_bit_factors_are_refused():
-    with pytest.raises(InputError, match=r"Samples reach 1e\+300 in size; the limit is 1e\+12"):
+    with pytest.raises(InputError, match=r"Samples reach 1e\+300 in size; the limit is 5e\+11"):
         read_waveforms(b"uid,0,1,2\na,1e300,-1,0\nb,0,-1,0\n")
     with pytest.raises(InputError, match="Rescale the waveforms"):
         cluster_waveforms(np.array([[0.0, -2e12, 1.0], [0.0, -1.0, 1.0]]), 2)
@@ -640,3 +642,113 @@ def test_tc_waveforms_from_the_shared_data():
     assert table.label_columns == {}
     np.testing.assert_allclose(table.waveforms.min(axis=1), -1.0)
     assert any("TC018_49C" in note for note in table.notes)  # its one duplicated id
+
+
+# --------------------------------------------------------------------------
+# hardening: limits, odd contents, and what one request may cost
+# --------------------------------------------------------------------------
+
+
+def test_a_file_just_over_the_byte_limit_is_refused_by_its_size():
+    data = b"uid,0,1,2\n" + b"0" * (spikes.MAX_CSV_BYTES - 9)  # one byte over; never decoded
+    assert len(data) == spikes.MAX_CSV_BYTES + 1
+    with pytest.raises(InputError, match=r"the limit is 52,428,800 bytes \(50 MB, MAX_CSV_BYTES\)"):
+        read_waveforms(data)
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["rows", "columns"])
+def test_200_000_waveforms_are_refused_naming_max_waveforms(transposed):
+    if transposed:
+        data = b"sample," + b",".join(b"w%d" % i for i in range(200_000)) + b"\n" + b"0" + b",1" * 200_000 + b"\n"
+        data += data.split(b"\n")[1].replace(b"0,", b"1,", 1) + b"\n"
+    else:
+        data = b"uid,0,1,2\n" + b"a,1,-2,3\n" * 200_000
+    with pytest.raises(InputError, match=r"The file holds 200,000 waveforms; the limit is 100,000 \(MAX_WAVEFORMS\)"):
+        read_waveforms(data, transposed=transposed)
+
+
+@pytest.mark.parametrize("transform", list(spikes.TRANSFORMS))
+def test_waveforms_with_only_negative_values_are_read_and_clustered(transform):
+    waveforms, units = synthetic_spikes(n_per_unit=20, n_samples=40, random_state=5)
+    negative = waveforms - waveforms.max() - 1.0
+    lines = ["uid," + ",".join(map(str, range(40)))] + [f"w{i}," + ",".join(f"{v:.5f}" for v in row)
+                                                        for i, row in enumerate(negative)]
+    table = read_waveforms(csv_bytes(*lines))
+    assert (table.waveforms < 0).all() and table.notes == []
+    result = cluster_waveforms(table.waveforms, 4, transform=transform, random_state=0)
+    assert (result.V >= 0).all() and result.V.any()
+    assert len(np.unique(result.labels)) == 4
+
+
+@pytest.mark.parametrize(
+    "lines, k, message",
+    [
+        (["a,0,0,0", "b,0,0,0", "c,0,0,0"], 2, r"All 3 waveforms are flat \(within each, every sample is equal\): "
+                                              "they have no shape"),
+        (["a,5,5,5", "b,-1,-1,-1", "c,2,2,2"], 2, "All 3 waveforms are flat"),
+        (["a,1,-5,2", "b,1,-5,2", "c,1,-5,2"], 2, "All 3 waveforms are copies of one waveform"),
+        (["a,1,-5,2", "b,1,-5,2", "c,0,-1,0", "d,0,-1,0"], 3, r"only 2 distinct shapes .* cannot form 3 clusters"),
+    ],
+    ids=["all zero", "constant", "copies", "fewer shapes than k"],
+)
+def test_waveforms_without_k_shapes_are_refused_before_fitting(lines, k, message):
+    waveforms = np.array([[float(v) for v in line.split(",")[1:]] for line in lines])
+    for call in (lambda: cluster_waveforms(waveforms, k), lambda: compare_methods(waveforms, k),
+                 lambda: rank_scan(waveforms, [k]), lambda: pca_kmeans(waveforms, k)):
+        with pytest.raises(InputError, match=message):
+            call()
+    if "flat" in message:  # a file of flat waveforms is refused as soon as it is read
+        with pytest.raises(InputError, match=message):
+            read_waveforms(csv_bytes("uid,0,1,2", *lines))
+    else:
+        assert read_waveforms(csv_bytes("uid,0,1,2", *lines)).waveforms.shape == waveforms.shape
+
+
+@pytest.mark.parametrize("transform", ["shift", "per-sample shift", "split"])
+def test_samples_at_the_magnitude_limit_survive_every_transform(transform):
+    """A shift doubles the range; MAX_ABS_SAMPLE leaves room for it within factorize's float32 limit."""
+    waveforms, _ = synthetic_spikes(n_per_unit=10, n_samples=30, random_state=2)
+    scaled = waveforms / np.abs(waveforms).max() * spikes.MAX_ABS_SAMPLE
+    result = cluster_waveforms(scaled, 3, transform=transform, random_state=0)
+    assert np.isfinite(result.W).all() and np.isfinite(result.H).all()
+
+
+def test_affordable_comparison_caps_both_fits_by_one_factor():
+    assert spikes.affordable_comparison(1_000, 150, 4) == (500, 1000, None)
+    work = spikes.affordable_comparison(20_000, 150, 8, max_iter=5_000, n_restarts=10)
+    chosen, article = fit_cost(300, 20_000, 8, 5_000, 10), fit_cost(150, 20_000, 8, 1_000, 10)
+    assert (work.max_iter, work.article_max_iter) == (94, 18)
+    assert fit_cost(300, 20_000, 8, 94, 10) + fit_cost(150, 20_000, 8, 18, 10) <= MAX_FIT_COST
+    assert work.note == (
+        "For 20,000 waveforms of 150 samples at k = 8 with 10 restarts, 5,000 iterations (and 1,000 for the "
+        f"article's recipe, fitted for comparison) would take about {(chosen + article) / MAX_FIT_COST:.0f}× what "
+        "one request may use here; capped at 94 iterations (the article's recipe at 18).")
+    # The article's own settings are fitted once: only their cost counts.
+    recipe = spikes.affordable_comparison(20_000, 150, 8, transform="shift", solver="mu", assignment="argmax",
+                                          init="random", max_iter=5_000, n_restarts=10)
+    assert recipe.max_iter == 208 and "article" not in recipe.note
+
+
+def test_compare_methods_runs_the_capped_iterations():
+    waveforms, _ = synthetic_spikes(n_per_unit=15, n_samples=40, random_state=1)
+    comparison = spikes.compare_methods(waveforms, 3, max_iter=7, n_restarts=1, article_max_iter=5)
+    assert comparison.chosen.result.n_iter == 7 and comparison.article.result.n_iter == 5
+
+
+def test_affordable_scan_caps_or_refuses():
+    assert spikes.affordable_scan(1_000, 150) == (200, None)
+    work = spikes.affordable_scan(20_000, 500)
+    assert work.max_iter == 8 and fit_cost(1_000, 20_000, 35, 8, 8) <= MAX_FIT_COST
+    assert work.note.endswith("200 iterations would take about 22× what one request may use here; capped at 8 "
+                              "iterations.")
+    with pytest.raises(InputError, match=r"100,000 waveforms of 2,000 samples.*even at one iteration per fit"):
+        spikes.affordable_scan(100_000, 2_000)
+
+
+def test_a_transposed_file_with_a_header_longer_than_the_csv_field_limit_is_read():
+    """The header of 30,000 waveform ids is 200 kB: sniffing the delimiter must not trip csv's 128 kB field limit."""
+    n = 30_000
+    rows = ["sample," + ",".join(f"w{i}" for i in range(n))]
+    rows += [f"{t}," + ",".join("0.5" if (i + t) % 3 else "-1" for i in range(n)) for t in range(3)]
+    table = read_waveforms(csv_bytes(*rows), transposed=True)
+    assert table.waveforms.shape == (n, 3) and table.ids[-1] == f"w{n - 1}"
