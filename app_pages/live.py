@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import time
 from typing import Any, Callable
@@ -21,6 +22,10 @@ from nnmf_core.figures import loss_curve
 
 #: Results kept across sessions; each holds factors and a few images, a few MB.
 MAX_CACHED_RESULTS = 24
+#: Seconds a result unused stays cached: long enough for a visitor's reruns,
+#: short enough that a public server gives the memory back after visitors
+#: leave. NNMF_CACHE_TTL overrides it (the memory benchmark shortens it).
+CACHE_TTL = float(os.environ.get("NNMF_CACHE_TTL", 900))
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
@@ -40,7 +45,7 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=False)
+@st.cache_data(max_entries=MAX_CACHED_RESULTS, ttl=CACHE_TTL, show_spinner=False)
 def _kept(key: str, _value: Any = None) -> Any:
     if _value is None:
         raise LookupError(key)  # exceptions are not cached: a miss stays a miss
@@ -55,7 +60,7 @@ def cached_or_computed(key: str, compute: Callable[[], Any]) -> Any:
     except LookupError:
         pass
     value = compute()
-    _kept(key, value)
+    _kept(key, value)  # storing also drops entries past their TTL
     return value
 
 

@@ -1,13 +1,15 @@
 """Server memory under many distinct uploads, measured on the real server.
 
 Starts ``streamlit run`` (sessions of closed tabs dropped after 10 s instead of
-the default 120 s, so the run ends sooner), then drives Debian's Chromium with
+the default 120 s, cached results after 60 s unused instead of 900 s, so the
+run ends sooner), then drives Debian's Chromium with
 Playwright: ``--uploads`` browser sessions, ``--parallel`` at a time, each
 uploading its own image (distinct sizes and content) to the Compression page
 or its own spike CSV to the Spike clustering page, and waiting for the fit.
 Reports the server's resident memory (VmRSS, Linux) after warm-up, its peak
-while the sessions run, and after they have all closed and their session TTL
-has passed.
+while the sessions run, and after they have all closed, their session and
+cache TTLs have passed and one new visitor has opened a page (the cache drops
+expired entries when it is next written).
 
 Targets: peak ≤ 1.5 GB; after the sessions close, back within 20 % of the
 post-warm-up level.
@@ -35,6 +37,7 @@ from live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_id
 from nnmf_core.spikes import synthetic_spikes  # noqa: E402
 
 SESSION_TTL = 10
+CACHE_TTL = 60
 
 
 def rss_mb(pid: int) -> float:
@@ -81,11 +84,14 @@ async def one_session(browser, url: str, index: int) -> None:
         errors = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
         if errors:
             raise RuntimeError(f"session {index} shows an error on /{path}")
+    except Exception:
+        await page.screenshot(path=f"/tmp/memory-session-{index}.png")
+        raise
     finally:
         await context.close()
 
 
-async def drive(url: str, uploads: int, parallel: int, on_warm) -> float:
+async def drive(url: str, uploads: int, parallel: int, on_warm, on_done) -> float:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -99,6 +105,15 @@ async def drive(url: str, uploads: int, parallel: int, on_warm) -> float:
             batch = range(first, min(first + parallel, uploads))
             await asyncio.gather(*(one_session(browser, url, i) for i in batch))
         seconds = time.perf_counter() - started
+        on_done()
+        await asyncio.sleep(max(SESSION_TTL, CACHE_TTL) + 30)
+        # One new visitor: the cache drops expired entries when it is next written.
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(f"{url}/compression")
+        await wait_idle_async(page, timeout=300_000)
+        await context.close()
+        await asyncio.sleep(SESSION_TTL + 10)
         await browser.close()
     return seconds
 
@@ -109,7 +124,8 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=4)
     args = parser.parse_args()
 
-    process, url = start_server(extra_args=["--server.disconnectedSessionTTL", str(SESSION_TTL)])
+    process, url = start_server(extra_args=["--server.disconnectedSessionTTL", str(SESSION_TTL)],
+                                env={"NNMF_CACHE_TTL": str(CACHE_TTL)})
     levels = {"start": rss_mb(process.pid), "peak": 0.0}
     sampling = threading.Event()
     stop = threading.Event()
@@ -127,9 +143,7 @@ def main() -> None:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        seconds = asyncio.run(drive(url, args.uploads, args.parallel, warmed))
-        sampling.clear()
-        time.sleep(SESSION_TTL + 20)
+        seconds = asyncio.run(drive(url, args.uploads, args.parallel, warmed, sampling.clear))
         levels["after"] = rss_mb(process.pid)
     finally:
         stop.set()

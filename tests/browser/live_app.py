@@ -28,7 +28,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(python: str = sys.executable, cwd: Path = ROOT, timeout: float = 60.0, extra_args=()):
+def start_server(python: str = sys.executable, cwd: Path = ROOT, timeout: float = 60.0, extra_args=(), env=None):
     """Start `streamlit run streamlit_app.py` headless on a free port; return
     (process, base URL) once /_stcore/health answers."""
     port = _free_port()
@@ -36,13 +36,14 @@ def start_server(python: str = sys.executable, cwd: Path = ROOT, timeout: float 
         [python, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra_args],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("streamlit exited early:\n" + process.stdout.read().decode(errors="replace"))
+            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
