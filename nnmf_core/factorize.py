@@ -392,6 +392,19 @@ def _sum_of_products(a: np.ndarray, b: np.ndarray, scratch: np.ndarray) -> float
     return float(scratch.sum(dtype=np.float64))
 
 
+def _mu_step(X, numerator, denominator, l1, l2, eps):
+    """X ← X ⊙ numerator / (denominator + l1 + l2·X + eps), in place. The
+    denominator buffer is overwritten (it ends holding the ratio); the
+    numerator is kept."""
+    if l2:
+        denominator += l2 * X
+    if l1:
+        denominator += l1
+    denominator += eps
+    np.divide(numerator, denominator, out=denominator)
+    X *= denominator
+
+
 def _mu_frobenius(V, W, H, max_iter, tracker, pen):
     """Lee–Seung multiplicative updates, H then W, as in the reference notebook.
 
@@ -413,23 +426,11 @@ def _mu_frobenius(V, W, H, max_iter, tracker, pen):
     for _ in range(max_iter):
         np.matmul(V.T, W, out=VtW)                       # (WᵀV)ᵀ: the first large product
         np.matmul(Ht, WtW, out=denominator_H)            # (WᵀW H)ᵀ
-        if l2_H:
-            denominator_H += l2_H * Ht
-        if l1_H:
-            denominator_H += l1_H
-        denominator_H += eps
-        np.divide(VtW, denominator_H, out=denominator_H)
-        Ht *= denominator_H
+        _mu_step(Ht, VtW, denominator_H, l1_H, l2_H, eps)
         np.matmul(V, Ht, out=VHt)                        # VHᵀ: the second large product
         HHt = Ht.T @ Ht
         np.matmul(W, HHt, out=denominator_W)
-        if l2_W:
-            denominator_W += l2_W * W
-        if l1_W:
-            denominator_W += l1_W
-        denominator_W += eps
-        np.divide(VHt, denominator_W, out=denominator_W)
-        W *= denominator_W
+        _mu_step(W, VHt, denominator_W, l1_W, l2_W, eps)
         WtW = W.T @ W
         loss = norm_sq - 2.0 * _sum_of_products(W, VHt, denominator_W) + _inner_product(WtW, HHt)
         if tracker.done(loss, _penalty_value(W, Ht, pen) if penalized else 0.0):
@@ -462,14 +463,7 @@ def _mu_masked_or_kl(V, W, H, max_iter, tracker, pen, mask, kl):
                     numerator, denominator = W.T @ V0, W.T @ fitted
                 else:
                     numerator, denominator = V0 @ H.T, fitted @ H.T
-            target = H if side == "H" else W
-            if pen["l2_" + side]:
-                denominator += pen["l2_" + side] * target
-            if pen["l1_" + side]:
-                denominator += pen["l1_" + side]
-            denominator += eps
-            target *= numerator
-            target /= denominator
+            _mu_step(H if side == "H" else W, numerator, denominator, pen["l1_" + side], pen["l2_" + side], eps)
         WH = W @ H
         if kl:
             loss = _kl_divergence(V0, WH, M)
