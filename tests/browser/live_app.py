@@ -124,3 +124,18 @@ def wait_rerun(page, timeout: float = 120_000) -> None:
     except Exception:  # the run may have finished before we looked
         pass
     wait_idle(page, timeout=timeout)
+
+
+def the_error(page) -> str:
+    """The text of the page's one error message (fails if there is not exactly one)."""
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 1, f"{errors.count()} error messages on the page"
+    return errors.inner_text()
+
+
+def downloaded(page, label: str) -> bytes:
+    """Click the download button named ``label`` and return the file's bytes."""
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=label).click()
+    with open(download_info.value.path(), "rb") as file:
+        return file.read()

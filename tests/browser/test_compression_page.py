@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from live_app import metric_values, screenshot, sidebar_upload, submit_sidebar_form, wait_idle
+from live_app import (downloaded, metric_values, screenshot, sidebar_upload, submit_sidebar_form, the_error,
+                      wait_idle)
 
 
 def open_page(page, app_url, query=""):
@@ -52,17 +53,13 @@ def test_an_uploaded_image_is_factorized(page, app_url):
 def test_a_broken_upload_shows_a_message_not_a_traceback(page, app_url):
     open_page(page, app_url)
     sidebar_upload(page, "notes.png", b"this is not a picture at all", "image/png")
-    error = page.locator('[data-testid="stAlertContentError"]')
-    assert error.count() == 1 and "cannot be used" in error.inner_text()
+    assert "cannot be used" in the_error(page)
 
 
 def test_every_download_opens(page, app_url):
     open_page(page, app_url)
-    files = {}
-    for label in ("Reconstruction (PNG)", "Factors W, H (.npz, float16)", "Loss history (CSV)"):
-        with page.expect_download() as download_info:
-            page.get_by_role("button", name=label).click()
-        files[label] = open(download_info.value.path(), "rb").read()
+    files = {label: downloaded(page, label)
+             for label in ("Reconstruction (PNG)", "Factors W, H (.npz, float16)", "Loss history (CSV)")}
     picture = Image.open(io.BytesIO(files["Reconstruction (PNG)"]))
     picture.load()
     assert picture.size == (512, 341)

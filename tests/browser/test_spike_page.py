@@ -7,7 +7,8 @@ import io
 import numpy as np
 import pytest
 
-from live_app import metric_values, screenshot, sidebar_upload, submit_sidebar_form, wait_idle
+from live_app import (downloaded, metric_values, screenshot, sidebar_upload, submit_sidebar_form, the_error,
+                      wait_idle)
 
 
 def open_page(page, app_url):
@@ -63,17 +64,13 @@ def test_an_uploaded_csv_with_a_label_column_is_clustered_and_scored(page, app_u
 def test_a_csv_with_text_in_a_sample_cell_shows_a_message(page, app_url):
     open_page(page, app_url)
     sidebar_upload(page, "broken.csv", b"uid,0,1,2\na,1,2,3\nb,1,oops,3\nc,1,2,3\n", "text/csv")
-    error = page.locator('[data-testid="stAlertContentError"]')
-    assert error.count() == 1 and "oops" in error.inner_text()
+    assert "oops" in the_error(page)
 
 
 def test_both_downloads_are_csv_files(page, app_url):
     open_page(page, app_url)
-    tables = {}
-    for label in ("Clusters and weights (CSV)", "Templates (CSV)"):
-        with page.expect_download() as download_info:
-            page.get_by_role("button", name=label).click()
-        tables[label] = list(csv.reader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
+    tables = {label: list(csv.reader(io.StringIO(downloaded(page, label).decode("utf-8"))))
+              for label in ("Clusters and weights (CSV)", "Templates (CSV)")}
     clusters = tables["Clusters and weights (CSV)"]
     assert clusters[0][:2] == ["id", "cluster"] and len(clusters) == 1 + 1000
     assert {row[1] for row in clusters[1:]} == {"0", "1", "2", "3"}
