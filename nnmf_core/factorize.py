@@ -386,6 +386,19 @@ def _inner_product(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.vdot(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)))
 
 
+class _Float64Pair:
+    """Two float64 arrays of one shape, made once: ``inner_product`` gives the
+    same value as ``_inner_product`` without allocating two copies per call."""
+
+    def __init__(self, shape):
+        self.a, self.b = np.empty(shape), np.empty(shape)
+
+    def inner_product(self, a: np.ndarray, b: np.ndarray) -> float:
+        np.copyto(self.a, a)
+        np.copyto(self.b, b)
+        return float(np.vdot(self.a, self.b))
+
+
 def _sum_of_products(a: np.ndarray, b: np.ndarray, scratch: np.ndarray) -> float:
     """⟨a, b⟩ with float64 accumulation and no allocation."""
     np.multiply(a, b, out=scratch)
@@ -487,7 +500,18 @@ def _kl_divergence(V, WH, M=None) -> float:
     return float(terms.sum())
 
 
-def _hals_sweeps(X, numerator, gram, l1, l2, max_sweeps, scratch):
+class _SweepBuffers:
+    """Work arrays for ``_hals_sweeps`` over a k×p factor, made once per fit:
+    arrays this size allocated anew every iteration would each be mapped and
+    unmapped by the allocator of a server tuned to give memory back."""
+
+    def __init__(self, X):
+        self.scaled_numerator = np.empty_like(X, order="C")
+        self.previous = np.empty_like(X, order="C")
+        self.row = np.empty(X.shape[1], dtype=X.dtype)
+
+
+def _hals_sweeps(X, numerator, gram, l1, l2, max_sweeps, buffers):
     """Coordinate-wise exact minimisation over the rows of X (k×p), in place.
 
     Solves min_X≥0 ½‖·‖² given ``numerator`` = (data·other factor)ᵀ (k×p) and
@@ -496,12 +520,14 @@ def _hals_sweeps(X, numerator, gram, l1, l2, max_sweeps, scratch):
     with gram_jj + l2 = 0 are skipped.
     Repeats the sweep while it still moves X by more than a tenth of the first
     sweep's step (Gillis & Glineur 2012).
+    ``buffers`` is ``_SweepBuffers(X)``, reused from call to call.
     """
     diag = np.diag(gram).astype(np.float64) + l2
     live = diag > 0
     inv = np.zeros_like(diag)
     inv[live] = 1.0 / diag[live]
-    scaled_num = np.array(numerator, dtype=X.dtype, order="C")  # a contiguous copy
+    scaled_num, previous, scratch = buffers.scaled_numerator, buffers.previous, buffers.row
+    np.copyto(scaled_num, numerator)  # a contiguous copy
     if l1:
         scaled_num -= X.dtype.type(l1)
     scaled_num *= inv.astype(X.dtype)[:, None]
@@ -512,7 +538,8 @@ def _hals_sweeps(X, numerator, gram, l1, l2, max_sweeps, scratch):
     # is all zero; it is left as it is, so the component can come back.
     rows = np.flatnonzero(live).tolist()
     first_step = None
-    previous = np.empty_like(X) if max_sweeps > 1 else None
+    if max_sweeps == 1:
+        previous = None
     for sweep in range(max_sweeps):
         if previous is not None:
             np.copyto(previous, X)
@@ -550,8 +577,8 @@ def _hals(V, W, H, max_iter, tracker, pen):
     norm_sq = _inner_product(V, V)
     Wt = np.ascontiguousarray(W.T)
     sweeps_W, sweeps_H = _inner_sweep_budget(n, m, k)
-    scratch_n = np.empty(n, dtype=V.dtype)
-    scratch_m = np.empty(m, dtype=V.dtype)
+    buffers_W, buffers_H = _SweepBuffers(Wt), _SweepBuffers(H)
+    loss_terms = _Float64Pair((k, n)) if V.dtype != np.float64 else None
     WtW = Wt @ Wt.T
     # Both large products are formed tall-and-thin with V in its stored order
     # (VᵀW, m×k, and VHᵀ, n×k), the shape OpenBLAS runs fastest, and used
@@ -559,12 +586,13 @@ def _hals(V, W, H, max_iter, tracker, pen):
     VtW, VHt = np.empty((m, k), V.dtype), np.empty((n, k), V.dtype)
     for _ in range(max_iter):
         np.matmul(V.T, Wt.T, out=VtW)
-        _hals_sweeps(H, VtW.T, WtW, pen["l1_H"], pen["l2_H"], sweeps_H, scratch_m)
+        _hals_sweeps(H, VtW.T, WtW, pen["l1_H"], pen["l2_H"], sweeps_H, buffers_H)
         np.matmul(V, H.T, out=VHt)
         HHt = H @ H.T
-        _hals_sweeps(Wt, VHt.T, HHt, pen["l1_W"], pen["l2_W"], sweeps_W, scratch_n)
+        _hals_sweeps(Wt, VHt.T, HHt, pen["l1_W"], pen["l2_W"], sweeps_W, buffers_W)
         WtW = Wt @ Wt.T
-        loss = norm_sq - 2.0 * _inner_product(Wt, VHt.T) + _inner_product(WtW, HHt)
+        cross = _inner_product(Wt, VHt.T) if loss_terms is None else loss_terms.inner_product(Wt, VHt.T)
+        loss = norm_sq - 2.0 * cross + _inner_product(WtW, HHt)
         if tracker.done(loss, _penalty_value(Wt, H, pen)):
             break
     return np.ascontiguousarray(Wt.T), H
