@@ -3,9 +3,11 @@
 import streamlit as st
 
 from nnmf_core import pin_blas_threads_for_sessions
+from nnmf_core.memory import tune_malloc_for_server
 
 st.set_page_config(page_title="NMF Studio", page_icon="🧩", layout="wide")
 pin_blas_threads_for_sessions()
+tune_malloc_for_server()  # a long-lived server must give back what each upload used
 
 
 def home() -> None:
