@@ -387,8 +387,9 @@ def _inner_product(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class _Float64Pair:
-    """Two float64 arrays of one shape, made once: ``inner_product`` gives the
-    same value as ``_inner_product`` without allocating two copies per call."""
+    """Two contiguous float64 arrays of one shape, made once: ``inner_product``
+    gives the same value as ``_inner_product`` without allocating per call
+    (``np.vdot`` copies a transposed view; float32 input needs converting)."""
 
     def __init__(self, shape):
         self.a, self.b = np.empty(shape), np.empty(shape)
@@ -578,7 +579,7 @@ def _hals(V, W, H, max_iter, tracker, pen):
     Wt = np.ascontiguousarray(W.T)
     sweeps_W, sweeps_H = _inner_sweep_budget(n, m, k)
     buffers_W, buffers_H = _SweepBuffers(Wt), _SweepBuffers(H)
-    loss_terms = _Float64Pair((k, n)) if V.dtype != np.float64 else None
+    loss_terms = _Float64Pair((k, n))
     WtW = Wt @ Wt.T
     # Both large products are formed tall-and-thin with V in its stored order
     # (VᵀW, m×k, and VHᵀ, n×k), the shape OpenBLAS runs fastest, and used
@@ -591,8 +592,7 @@ def _hals(V, W, H, max_iter, tracker, pen):
         HHt = H @ H.T
         _hals_sweeps(Wt, VHt.T, HHt, pen["l1_W"], pen["l2_W"], sweeps_W, buffers_W)
         WtW = Wt @ Wt.T
-        cross = _inner_product(Wt, VHt.T) if loss_terms is None else loss_terms.inner_product(Wt, VHt.T)
-        loss = norm_sq - 2.0 * cross + _inner_product(WtW, HHt)
+        loss = norm_sq - 2.0 * loss_terms.inner_product(Wt, VHt.T) + _inner_product(WtW, HHt)
         if tracker.done(loss, _penalty_value(Wt, H, pen)):
             break
     return np.ascontiguousarray(Wt.T), H
