@@ -9,23 +9,41 @@ from functools import partial
 
 import streamlit as st
 
+from app_pages.live import LiveLoss, cached_or_computed, digest, plain
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions
 from nnmf_core.compression import (
-    CHANNEL_NAMES, COLOUR_LAYOUTS, DEFAULT_SWEEP_RANKS, INTEGER_LIMITS, QUERY_NAMES, TOLERANCES,
-    CompressionSettings, affordable_fit, baselines, compress, factor_view, largest_rank, loss_csv_bytes, npz_bytes,
-    parsed_ranks, parts_gallery, png_bytes, rank_sweep, readable_bytes, sample_working_image,
-    settings_from_query, usable_rank, working_image,
+    CHANNEL_NAMES,
+    COLOUR_LAYOUTS,
+    DEFAULT_SWEEP_RANKS,
+    INTEGER_LIMITS,
+    QUERY_NAMES,
+    TOLERANCES,
+    CompressionSettings,
+    affordable_fit,
+    baselines,
+    compress,
+    factor_view,
+    largest_rank,
+    loss_csv_bytes,
+    npz_bytes,
+    parsed_ranks,
+    parts_gallery,
+    png_bytes,
+    rank_sweep,
+    readable_bytes,
+    sample_working_image,
+    settings_from_query,
+    usable_rank,
+    working_image,
 )
-from nnmf_core.factorize import INITS, SOLVERS
+from nnmf_core.factorize import INITS, SOLVER_LABELS, SOLVERS
 from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
-from app_pages.live import LiveLoss, cached_or_computed, digest, plain
 
 pin_blas_threads_for_sessions()
 
 MODE_LABELS = {"colour": "Full colour", "luminance": "Luminance (gray)", "red": "Red channel",
                "green": "Green channel (the notebook's)", "blue": "Blue channel"}
 LAYOUT_LABELS = {"joint": "Joint: V = [R | G | B], one shared W", "per-channel": "Per channel: three W and H"}
-SOLVER_LABELS = {"hals": "HALS (fast)", "mu": "MU (as in the article)"}
 INIT_LABELS = {"nndsvda": "NNDSVDa (from the SVD)", "nndsvd": "NNDSVD (zeros kept)", "random": "Random (as in the article)"}
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 TABS = ["Loss and factors", "Rank sweep", "Baselines: SVD and JPEG", "Parts gallery"]

@@ -11,9 +11,9 @@ from functools import partial
 
 import streamlit as st
 
-from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
-from nnmf_core.factorize import SOLVERS
 from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown
+from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
+from nnmf_core.factorize import SOLVER_LABELS, SOLVERS
 
 pin_blas_threads_for_sessions()
 
@@ -26,7 +26,6 @@ SCAN_RANKS = range(2, 9)
 TRANSFORM_LABELS = {"split": "Split into ± parts (lossless)", "shift": "Global shift (as in the article)",
                     "per-sample shift": "Per-sample shift"}
 ASSIGNMENT_LABELS = {"kmeans": "k-means on H", "argmax": "Argmax of H (as in the article)"}
-SOLVER_LABELS = {"hals": "HALS (fast)", "mu": "MU (as in the article)"}
 TABS = ["Templates and weights", "Quality and baseline", "Non-negativity", "Rank suggestion"]
 SAMPLE_NAME = "Bundled sample (data/spikes_synthetic.csv): 4 synthetic units; its 'unit' column is the truth"
 

@@ -25,8 +25,17 @@ sys.path.insert(0, str(ROOT))
 
 from nnmf_core import pin_blas_threads  # noqa: E402
 from nnmf_core.spikes import (  # noqa: E402
-    DEFAULT_ASSIGNMENT, DEFAULT_TRANSFORM, ari, cluster_waveforms, load_sample_spikes, pca_kmeans, rank_scan,
-    read_waveforms, stability, suggested_rank, synthetic_spikes,
+    DEFAULT_ASSIGNMENT,
+    DEFAULT_TRANSFORM,
+    ari,
+    cluster_waveforms,
+    load_sample_spikes,
+    pca_kmeans,
+    rank_scan,
+    read_waveforms,
+    stability,
+    suggested_rank,
+    synthetic_spikes,
 )
 
 TC = ROOT.parent / "shared" / "data" / "TC_waveforms.csv"

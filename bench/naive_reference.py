@@ -7,7 +7,6 @@ once for the loss) and sums the squared residual with Python's built-in
 implementation does. Same arithmetic as ``factorize(..., solver="mu")``.
 """
 
-import numpy as np
 
 
 def naive_mu(V, W, H, iterations):

@@ -31,8 +31,9 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Callable, Mapping, NamedTuple, Optional, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -233,7 +234,7 @@ def settings_from_query(params: Mapping[str, object]) -> tuple[CompressionSettin
     return replace(CompressionSettings(), **values), tuple(problems)
 
 
-def _float_or_none(text: str) -> Optional[float]:
+def _float_or_none(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
@@ -347,7 +348,7 @@ def largest_rank(shape: Sequence[int], mode: str, colour_layout: str = "joint") 
     return min(n, width)
 
 
-def usable_rank(rank: int, shape: Sequence[int], mode: str, colour_layout: str = "joint") -> tuple[int, Optional[str]]:
+def usable_rank(rank: int, shape: Sequence[int], mode: str, colour_layout: str = "joint") -> tuple[int, str | None]:
     """``rank`` capped at :func:`largest_rank`, with a sentence when it was capped."""
     largest = largest_rank(shape, mode, colour_layout)
     if rank <= largest:
@@ -363,7 +364,7 @@ class AffordableFit(NamedTuple):
 
     max_iter: int
     n_restarts: int
-    note: Optional[str]
+    note: str | None
 
 
 def affordable_fit(shape: Sequence[int], mode: str, colour_layout: str, ranks: Sequence[int], max_iter: int,
@@ -557,14 +558,14 @@ class Compression:
     """
 
     mode: str
-    colour_layout: Optional[str]
+    colour_layout: str | None
     rank: int
     solver: str
     init: str
     max_iter: int
     tol: float
     n_restarts: int
-    random_state: Optional[int]
+    random_state: int | None
     factors: tuple[FittedFactors, ...]
     original: np.ndarray
     reconstruction: np.ndarray
@@ -576,7 +577,7 @@ class Compression:
     original_numbers: int
     factor_bytes: int
     raw_pixel_bytes: int
-    file_bytes: Optional[int]
+    file_bytes: int | None
     break_even_rank: int
     seconds: float
 
@@ -616,9 +617,9 @@ def compress(
     max_iter: int = 300,
     tol: float = 1e-4,
     n_restarts: int = 1,
-    random_state: Optional[int] = 0,
-    file_bytes: Optional[int] = None,
-    on_iteration: Optional[Callable[[int, float], Optional[bool]]] = None,
+    random_state: int | None = 0,
+    file_bytes: int | None = None,
+    on_iteration: Callable[[int, float], bool | None] | None = None,
 ) -> Compression:
     """Compress a picture with NMF at one rank and measure the result.
 
@@ -865,7 +866,7 @@ class RankChoice:
     """Ranks to compare, and a sentence on what was changed from the request."""
 
     ranks: tuple[int, ...]
-    note: Optional[str]
+    note: str | None
 
 
 def parsed_ranks(text: str, largest: int, limit: int = MAX_SWEEP_RANKS) -> RankChoice:
@@ -963,8 +964,8 @@ def rank_sweep(
     max_iter: int = 300,
     tol: float = 1e-4,
     n_restarts: int = 1,
-    random_state: Optional[int] = 0,
-    on_iteration: Optional[Callable[[int, float], Optional[bool]]] = None,
+    random_state: int | None = 0,
+    on_iteration: Callable[[int, float], bool | None] | None = None,
 ) -> RankSweep:
     """Compress ``pixels`` at each rank (one full fit each) and against the SVD.
 

@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Optional, Sequence, Union
+from typing import NamedTuple, Union
 
 import numpy as np
 
 from nnmf_core.errors import InputError
 
 SOLVERS = ("hals", "mu")
+#: How every page and method name shows each solver.
+SOLVER_LABELS = {"hals": "HALS (fast)", "mu": "MU (as in the article)"}
 LOSSES = ("frobenius", "kullback-leibler")
 INITS = ("random", "nndsvd", "nndsvda")
 
@@ -69,7 +72,7 @@ MAX_ENTRY = {np.dtype(np.float32): 1e12, np.dtype(np.float64): 1e100}
 MIN_LARGEST_ENTRY = {np.dtype(np.float32): 1e-15, np.dtype(np.float64): 1e-100}
 
 Init = Union[str, tuple]
-IterationCallback = Callable[[int, float], Optional[bool]]
+IterationCallback = Callable[[int, float], bool | None]
 
 
 @dataclass
@@ -136,7 +139,7 @@ def _first_positions(flags: np.ndarray, count: int = 3) -> str:
     return ", ".join(f"(row {r}, column {c})" for r, c in zip(rows[:count], cols[:count]))
 
 
-def _validated_matrix(V, mask, dtype=np.dtype(np.float32)) -> tuple[np.ndarray, Optional[np.ndarray]]:
+def _validated_matrix(V, mask, dtype=np.dtype(np.float32)) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         V = np.asarray(V)
     except Exception as exc:  # ragged nested lists and the like
@@ -712,7 +715,7 @@ def factorize(
     alpha: float = 0.0,
     l1_ratio: float = 0.0,
     mask=None,
-    on_iteration: Optional[IterationCallback] = None,
+    on_iteration: IterationCallback | None = None,
 ) -> NMFResult:
     """Factor a non-negative matrix V (n×m) into W (n×k) and H (k×m), V ≈ W·H.
 

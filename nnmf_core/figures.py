@@ -6,7 +6,7 @@ numbers a page already has and returns a figure that a test can inspect.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,7 +21,7 @@ def cluster_colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def styled(fig: go.Figure, title: Optional[str] = None, height: Optional[int] = None) -> go.Figure:
+def styled(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
     """Apply the app's common look: white background, compact margins, title."""
     fig.update_layout(
         template="plotly_white",
@@ -41,7 +41,7 @@ def loss_curve(
     log_y: bool = False,
     title: str = "Loss over iterations",
     y_label: str = "loss ‖V − WH‖²",
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
 ) -> go.Figure:
     """Loss per iteration, the reference notebook's convergence plot.
 
@@ -72,11 +72,10 @@ def loss_curve(
 # PNG data in go.Image traces, as px.imshow(..., binary_string=True) makes them,
 # never re-encoded as JPEG; heatmaps are used only for the factors W and H.
 
-import math as _math
-from typing import Mapping as _Mapping
-
 import base64 as _base64
 import io as _io
+import math as _math
+from collections.abc import Mapping as _Mapping
 
 from PIL import Image as _PILImage
 from plotly.subplots import make_subplots as _make_subplots
@@ -125,8 +124,8 @@ def picture_row_height(shape: Sequence[int], count: int = 3, panel_width: int = 
     return int(min(max(panel_width * rows / columns, 150), 520)) + 34
 
 
-def pictures_figure(pictures: Sequence[np.ndarray], titles: Sequence[str], *, title: Optional[str] = None,
-                    height: Optional[int] = None) -> go.Figure:
+def pictures_figure(pictures: Sequence[np.ndarray], titles: Sequence[str], *, title: str | None = None,
+                    height: int | None = None) -> go.Figure:
     """Pictures of one shape side by side, each with its title, zoom linked:
     zooming into one zooms all (to compare the same detail).
 
@@ -160,7 +159,7 @@ def error_picture(absolute_error: np.ndarray) -> tuple[np.ndarray, float]:
 
 def comparison_figure(original: np.ndarray, reconstruction: np.ndarray, absolute_error: np.ndarray, *,
                       original_title: str = "Original", reconstruction_title: str = "Reconstruction",
-                      height: Optional[int] = None) -> go.Figure:
+                      height: int | None = None) -> go.Figure:
     """Original, reconstruction and their absolute difference, zoom linked."""
     shown_error, white = error_picture(absolute_error)
     return pictures_figure(
@@ -174,7 +173,7 @@ def loss_curves(
     loss_histories: _Mapping[str, Sequence[float]],
     *,
     log_y: bool = False,
-    max_iter: Optional[int] = None,
+    max_iter: int | None = None,
     title: str = "Loss over iterations",
 ) -> go.Figure:
     """Loss per iteration, one line per fitted matrix (three per channel)."""
@@ -197,7 +196,7 @@ def _stride(size: int, limit: int = MAX_HEATMAP_SIDE) -> int:
     return max(1, _math.ceil(size / limit))
 
 
-def factor_figure(W: np.ndarray, H: np.ndarray, product: np.ndarray, *, title: Optional[str] = None,
+def factor_figure(W: np.ndarray, H: np.ndarray, product: np.ndarray, *, title: str | None = None,
                   column_groups: Sequence[str] = (), plot_width: int = 820) -> go.Figure:
     """W and H as heatmaps around their product W × H — the notebook's third figure.
 
@@ -332,7 +331,7 @@ def storage_and_quality_figure(ranks: Sequence[int], numbers_stored: Sequence[in
 
 
 def parts_gallery_figure(pictures: Sequence[np.ndarray], titles: Sequence[str], *, columns: int = 4,
-                         title: Optional[str] = None, plot_width: int = 820) -> go.Figure:
+                         title: str | None = None, plot_width: int = 820) -> go.Figure:
     """Small pictures of NMF parts (uint8, gray or RGB) in a grid, one title each;
     ``plot_width`` (expected width in px) sets the height."""
     count = len(pictures)
@@ -384,7 +383,7 @@ def _spike_line_alpha(drawn: int) -> float:
     return float(np.clip(30.0 / max(drawn, 1), 0.08, 0.6))
 
 
-def nan_joined(waveforms: np.ndarray, x: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+def nan_joined(waveforms: np.ndarray, x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Many waveforms as one polyline for a single trace.
 
     Parameters
@@ -427,9 +426,9 @@ def _spike_mean(waveforms: np.ndarray, name: str) -> go.Scattergl:
 def spike_panels_figure(
     waveforms: np.ndarray,
     labels: np.ndarray,
-    n_clusters: Optional[int] = None,
+    n_clusters: int | None = None,
     *,
-    title: Optional[str] = None,
+    title: str | None = None,
     y_title: str = "amplitude",
     max_drawn: int = MAX_DRAWN_WAVEFORMS,
     panels_per_row: int = SPIKE_PANELS_PER_ROW,
@@ -484,7 +483,7 @@ def spike_panels_figure(
     return fig
 
 
-def spike_templates_figure(templates: np.ndarray, *, title: Optional[str] = None,
+def spike_templates_figure(templates: np.ndarray, *, title: str | None = None,
                            y_title: str = "template (unit norm)") -> go.Figure:
     """The columns of W as waveforms, one line per template, in cluster colours.
 
@@ -513,8 +512,8 @@ def _cluster_colourscale(k: int) -> list:
     return scale
 
 
-def spike_weights_heatmap(H: np.ndarray, labels: np.ndarray, n_clusters: Optional[int] = None, *,
-                          title: Optional[str] = None, max_columns: int = MAX_HEATMAP_WAVEFORMS) -> go.Figure:
+def spike_weights_heatmap(H: np.ndarray, labels: np.ndarray, n_clusters: int | None = None, *,
+                          title: str | None = None, max_columns: int = MAX_HEATMAP_WAVEFORMS) -> go.Figure:
     """H as a heatmap, templates × waveforms, the waveforms sorted by cluster.
 
     Within a cluster, waveforms are ordered by their strongest template and
@@ -550,9 +549,9 @@ def spike_weights_heatmap(H: np.ndarray, labels: np.ndarray, n_clusters: Optiona
     return fig
 
 
-def spike_scatter_figure(points: np.ndarray, labels: np.ndarray, n_clusters: Optional[int] = None, *,
-                         axis_titles: Sequence[str] = ("x", "y"), title: Optional[str] = None,
-                         hover_text: Optional[Sequence[str]] = None, height: int = 400) -> go.Figure:
+def spike_scatter_figure(points: np.ndarray, labels: np.ndarray, n_clusters: int | None = None, *,
+                         axis_titles: Sequence[str] = ("x", "y"), title: str | None = None,
+                         hover_text: Sequence[str] | None = None, height: int = 400) -> go.Figure:
     """Waveforms as points in two dimensions, one ``go.Scattergl`` trace per cluster.
 
     Parameters
@@ -581,8 +580,8 @@ def spike_scatter_figure(points: np.ndarray, labels: np.ndarray, n_clusters: Opt
     return fig
 
 
-def spike_sizes_figure(labels: np.ndarray, n_clusters: Optional[int] = None, *,
-                       title: Optional[str] = None) -> go.Figure:
+def spike_sizes_figure(labels: np.ndarray, n_clusters: int | None = None, *,
+                       title: str | None = None) -> go.Figure:
     """Waveforms per cluster as bars in cluster colours."""
     labels = np.asarray(labels)
     k = int(labels.max()) + 1 if n_clusters is None else int(n_clusters)
@@ -598,7 +597,7 @@ def spike_sizes_figure(labels: np.ndarray, n_clusters: Optional[int] = None, *,
 
 
 def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool = False,
-                           title: Optional[str] = None, max_drawn: int = 40) -> go.Figure:
+                           title: str | None = None, max_drawn: int = 40) -> go.Figure:
     """What the non-negativity transform did: some waveforms before, the same
     columns of V after, with the zero line marked.
 
@@ -638,7 +637,7 @@ def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool 
 
 def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], cophenetic: Sequence[float],
                            stability: Sequence[float], separation: Sequence[float], *, suggested: int,
-                           threshold: float, title: Optional[str] = None) -> go.Figure:
+                           threshold: float, title: str | None = None) -> go.Figure:
     """The rank scan in three panels — fit, reproducibility, separation — with the
     suggested k marked in each and the separation threshold drawn.
 

@@ -360,7 +360,7 @@ def _unreadable_message(data: bytes) -> str:
     if head[4:8] == b"ftyp":
         return (
             "The file looks like a HEIC/HEIF or AVIF photo (the iPhone default), which "
-            f"this app cannot read. Please export it as JPEG or PNG first."
+            "this app cannot read. Please export it as JPEG or PNG first."
         )
     if b"\0" not in head:
         try:

@@ -45,9 +45,10 @@ import itertools
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -241,7 +242,7 @@ def _listed(numbers: Sequence[int], shown: int = 5) -> str:
     return head if rest <= 0 else f"{head} and {rest} more"
 
 
-def _plural(count: int, singular: str, plural: Optional[str] = None) -> str:
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
 
 
@@ -1157,7 +1158,7 @@ def cluster_waveforms(
     max_iter: int = 500,
     tol: float = 1e-4,
     n_restarts: int = DEFAULT_RESTARTS,
-    random_state: Optional[int] = 0,
+    random_state: int | None = 0,
     dtype=np.float32,
     on_iteration=None,
 ) -> SpikeClustering:
@@ -1499,7 +1500,7 @@ def rank_scan(
     solver: str = "hals",
     max_iter: int = 200,
     tol: float = 1e-4,
-    random_state: Optional[int] = 0,
+    random_state: int | None = 0,
     dtype=np.float32,
     on_rank=None,
 ) -> pd.DataFrame:
@@ -1714,9 +1715,9 @@ def compare_methods(
     max_iter: int = 500,
     tol: float = 1e-4,
     n_restarts: int = DEFAULT_RESTARTS,
-    random_state: Optional[int] = 0,
+    random_state: int | None = 0,
     on_iteration=None,
-    article_max_iter: Optional[int] = None,
+    article_max_iter: int | None = None,
 ) -> MethodComparison:
     """Cluster with the chosen NMF settings, with the article's recipe and with
     PCA + k-means, and score all three without reference labels.
@@ -1799,7 +1800,7 @@ class AffordableComparison(NamedTuple):
 
     max_iter: int
     article_max_iter: int
-    note: Optional[str]
+    note: str | None
 
 
 def affordable_comparison(
@@ -1858,7 +1859,7 @@ class AffordableScan(NamedTuple):
     """Iterations one :func:`rank_scan` request may run, see :func:`affordable_scan`."""
 
     max_iter: int
-    note: Optional[str]
+    note: str | None
 
 
 def affordable_scan(
@@ -2111,7 +2112,7 @@ def export_assignments_csv(ids: Sequence[str], labels, H: np.ndarray) -> bytes:
     return _csv_bytes(frame)
 
 
-def export_templates_csv(W: np.ndarray, sample_names: Optional[Sequence[str]] = None) -> bytes:
+def export_templates_csv(W: np.ndarray, sample_names: Sequence[str] | None = None) -> bytes:
     """CSV of the templates, one column each.
 
     Parameters

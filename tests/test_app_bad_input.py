@@ -19,12 +19,12 @@ import zlib
 
 import numpy as np
 import pytest
+from paths import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from nnmf_core.images import MAX_PIXELS, MAX_UPLOAD_BYTES
 from nnmf_core.spikes import MAX_CSV_BYTES, MAX_SAMPLES, MAX_WAVEFORMS, synthetic_spikes
-from paths import ROOT
 
 COMPRESSION = str(ROOT / "app_pages" / "compression.py")
 SPIKES = str(ROOT / "app_pages" / "spike_clustering.py")

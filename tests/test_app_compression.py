@@ -11,10 +11,9 @@ import json
 
 import numpy as np
 import pytest
+from paths import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
-
-from paths import ROOT
 
 PAGE = str(ROOT / "app_pages" / "compression.py")
 SMALL = {"size": "128"}  # the sample photo at 128 × 85 px

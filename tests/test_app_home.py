@@ -1,8 +1,7 @@
 """The router and home page, run headless with Streamlit's AppTest."""
 
-from streamlit.testing.v1 import AppTest
-
 from paths import APP
+from streamlit.testing.v1 import AppTest
 
 
 def test_home_page_renders_the_explanation_without_exceptions():

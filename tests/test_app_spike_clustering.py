@@ -12,10 +12,10 @@ import json
 
 import numpy as np
 import pytest
+from paths import APP, ROOT, SHARED_DATA
 from streamlit.testing.v1 import AppTest
 
 from nnmf_core.spikes import synthetic_spikes
-from paths import APP, ROOT, SHARED_DATA
 
 PAGE = str(ROOT / "app_pages" / "spike_clustering.py")
 TC_WAVEFORMS = SHARED_DATA / "TC_waveforms.csv"

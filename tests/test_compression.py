@@ -19,10 +19,10 @@ from PIL import Image
 
 from nnmf_core import figures
 from nnmf_core.compression import (
-    CompressionSettings,
     Baseline,
-    affordable_fit,
     Baselines,
+    CompressionSettings,
+    affordable_fit,
     baselines,
     compress,
     factor_view,

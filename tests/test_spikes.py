@@ -22,9 +22,9 @@ from nnmf_core.spikes import (
     ari,
     cluster_summary,
     cluster_waveforms,
-    compare_methods,
     clusters_by_kmeans,
     clusters_from_h,
+    compare_methods,
     confusion_table,
     consensus_matrix,
     cophenetic_correlation,
@@ -391,7 +391,7 @@ def test_semicolons_with_decimal_commas_and_tabs():
 @pytest.mark.parametrize(
     "encoded",
     [
-        codecs.BOM_UTF8 + "uid,0,1,2\nä,1,2,3\nb,4,5,6\n".encode("utf-8"),
+        codecs.BOM_UTF8 + "uid,0,1,2\nä,1,2,3\nb,4,5,6\n".encode(),
         "uid,0,1,2\nä,1,2,3\nb,4,5,6\n".encode("utf-16"),
         "uid,0,1,2\r\nä,1,2,3\r\nb,4,5,6\r\n".encode("utf-16-be").join([codecs.BOM_UTF16_BE, b""]),
         "uid,0,1,2\nä,1,2,3\nb,4,5,6\n".encode("latin-1"),

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 

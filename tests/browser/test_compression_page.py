@@ -7,10 +7,8 @@ import re
 
 import numpy as np
 import pytest
+from live_app import downloaded, metric_values, screenshot, sidebar_upload, submit_sidebar_form, the_error, wait_idle
 from PIL import Image
-
-from live_app import (downloaded, metric_values, screenshot, sidebar_upload, submit_sidebar_form, the_error,
-                      wait_idle)
 
 
 def open_page(page, app_url, query=""):

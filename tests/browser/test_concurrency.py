@@ -7,9 +7,8 @@ import re
 import threading
 
 import numpy as np
-from PIL import Image
-
 from live_app import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, wait_idle_async
+from PIL import Image
 
 SESSIONS = 8
 

@@ -1,7 +1,6 @@
 """The home page in a real browser."""
 
 import pytest
-
 from live_app import screenshot, start_server, stop_server, wait_idle
 
 
