@@ -7,7 +7,7 @@ For every page, each repeat starts from empty caches and times:
 - cached: the same script run again, answered from the cache;
 - new rank: the form submitted with another rank (a fresh fit).
 
-Run with ``make bench`` (or ``python bench/bench_app.py``). Targets on a
+Run with ``make bench`` (or ``python -m bench.bench_app``). Targets on a
 2-core machine: cold ≤ 2 s, cached ≤ 0.3 s.
 """
 
@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from nnmf_core import pin_blas_threads_for_sessions
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from nnmf_core import pin_blas_threads_for_sessions  # noqa: E402
 
 #: page title -> (script, key of its rank widget, another rank to submit)
 PAGES = {

@@ -1,6 +1,6 @@
 """Speed of nnmf_core's solvers beside their peers, in one process, as ratios.
 
-Run with ``make bench`` (or ``python bench/bench_factorize.py``). Every row is
+Run with ``make bench`` (or ``python -m bench.bench_factorize``). Every row is
 the median of paired repeats: the peer and ours run back to back in each
 repeat, so a noisy machine slows both alike, and the ratio is taken per pair.
 
@@ -20,24 +20,18 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 import warnings
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 from skimage import data as skimage_data
 from sklearn.decomposition import NMF
 from threadpoolctl import threadpool_info, threadpool_limits
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from naive_reference import naive_mu  # noqa: E402
-
-from nnmf_core import factorize, pin_blas_threads  # noqa: E402
-from nnmf_core.spikes import nonnegative, synthetic_spikes  # noqa: E402
+from bench.naive_reference import naive_mu
+from nnmf_core import factorize, pin_blas_threads
+from nnmf_core.spikes import nonnegative, synthetic_spikes
 
 
 def timed(fn):

@@ -20,21 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-sys.path.insert(0, str(ROOT))
-
-from live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_idle_async  # noqa: E402
-
-from nnmf_core.spikes import synthetic_spikes  # noqa: E402
+from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_idle_async
+from nnmf_core.spikes import synthetic_spikes
 
 SESSION_TTL = 10
 CACHE_TTL = 60

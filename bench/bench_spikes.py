@@ -14,17 +14,13 @@ Targets: best NMF ≥ PCA + k-means − 0.02; stability ≥ 0.95; speed ≤ 0.1 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from nnmf_core import pin_blas_threads  # noqa: E402
-from nnmf_core.spikes import (  # noqa: E402
+from nnmf_core import pin_blas_threads
+from nnmf_core.spikes import (
     DEFAULT_ASSIGNMENT,
     DEFAULT_TRANSFORM,
     ari,
@@ -37,6 +33,8 @@ from nnmf_core.spikes import (  # noqa: E402
     suggested_rank,
     synthetic_spikes,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TC = ROOT.parent / "shared" / "data" / "TC_waveforms.csv"
 

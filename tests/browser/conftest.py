@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+
+from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 
 def _missing_browser() -> str | None:

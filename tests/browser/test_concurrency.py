@@ -7,8 +7,9 @@ import re
 import threading
 
 import numpy as np
-from live_app import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, wait_idle_async
 from PIL import Image
+
+from devtools.live_app import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, wait_idle_async
 
 SESSIONS = 8
 

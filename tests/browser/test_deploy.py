@@ -5,7 +5,8 @@ import os
 import urllib.request
 
 import pytest
-from live_app import start_server, stop_server, wait_idle
+
+from devtools.live_app import start_server, stop_server, wait_idle
 
 RUNTIME_PYTHON = os.environ.get("NNMF_RUNTIME_PYTHON")
 

@@ -1,7 +1,8 @@
 """The home page in a real browser."""
 
 import pytest
-from live_app import screenshot, start_server, stop_server, wait_idle
+
+from devtools.live_app import screenshot, start_server, stop_server, wait_idle
 
 
 def nav_labels(page) -> list[str]:

@@ -6,7 +6,8 @@ import io
 
 import numpy as np
 import pytest
-from live_app import downloaded, metric_values, screenshot, sidebar_upload, submit_sidebar_form, the_error, wait_idle
+
+from devtools.live_app import downloaded, metric_values, screenshot, sidebar_upload, submit_sidebar_form, the_error, wait_idle
 
 
 def open_page(page, app_url):

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
 CHROMIUM = os.environ.get("NNMF_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -20,6 +20,24 @@ CHROMIUM_ARGS = [
 ]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+
+#: True once the script has stopped, every Plotly chart element holds a drawn
+#: plot (its SVG layers exist), every picture has loaded, and all of that has
+#: held for ``quiet`` ms (a script that reruns itself shows "running" again
+#: within that time). Polled by the browser; no fixed wait anywhere.
+_SETTLED = """quiet => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const drawn = app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+         .every(chart => chart.querySelector('.js-plotly-plot .main-svg'))
+    && [...document.querySelectorAll('[data-testid="stMain"] img')]
+         .every(img => img.complete && img.naturalWidth > 0);
+  const now = performance.now();
+  if (!drawn) { window.__nnmfSettledSince = undefined; return false; }
+  if (window.__nnmfSettledSince === undefined) window.__nnmfSettledSince = now;
+  return now - window.__nnmfSettledSince >= quiet;
+}"""
+_QUIET_MS = 400
 
 
 def _free_port() -> int:
@@ -65,23 +83,24 @@ def stop_server(process) -> None:
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the script has finished its run (and its rerun, if any)."""
+    """Wait until the script has finished its run (and its rerun, if any) and
+    everything it drew is on screen: each Plotly chart drawn, each picture loaded."""
     page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=timeout)
+    page.evaluate("() => { window.__nnmfSettledSince = undefined; }")
+    page.wait_for_function(_SETTLED, arg=_QUIET_MS, timeout=timeout, polling=100)
 
 
 async def wait_idle_async(page, timeout: float = 60_000) -> None:
     """:func:`wait_idle` for Playwright's async API."""
     await page.wait_for_selector(IDLE, timeout=timeout)
-    await page.wait_for_timeout(300)
-    await page.wait_for_selector(IDLE, timeout=timeout)
+    await page.evaluate("() => { window.__nnmfSettledSince = undefined; }")
+    await page.wait_for_function(_SETTLED, arg=_QUIET_MS, timeout=timeout, polling=100)
 
 
 def screenshot(page, name: str) -> Path:
     """Save what the viewport shows to tests/browser/artifacts/NAME.png, and to
     $NNMF_SCREENSHOT_DIR too when set (``make screenshots`` sets it to docs/)."""
-    page.wait_for_timeout(500)  # let charts finish their transitions
+    wait_idle(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
