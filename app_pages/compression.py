@@ -9,35 +9,36 @@ from functools import partial
 
 import streamlit as st
 
+from app_pages.compression_state import (
+    INTEGER_LIMITS,
+    QUERY_NAMES,
+    TOLERANCES,
+    CompressionSettings,
+    loss_csv_bytes,
+    settings_from_query,
+)
 from app_pages.live import LiveLoss, cached_or_computed, digest, plain
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions
 from nnmf_core.compression import (
     CHANNEL_NAMES,
     COLOUR_LAYOUTS,
     DEFAULT_SWEEP_RANKS,
-    INTEGER_LIMITS,
-    QUERY_NAMES,
-    TOLERANCES,
-    CompressionSettings,
     affordable_fit,
     baselines,
     compress,
     factor_view,
     largest_rank,
-    loss_csv_bytes,
     npz_bytes,
     parsed_ranks,
     parts_gallery,
-    png_bytes,
     rank_sweep,
     readable_bytes,
     sample_working_image,
-    settings_from_query,
     usable_rank,
     working_image,
 )
 from nnmf_core.factorize import INITS, SOLVER_LABELS, SOLVERS
-from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
+from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES, png_bytes
 
 pin_blas_threads_for_sessions()
 
@@ -106,11 +107,11 @@ try:
     if upload is not None:
         data = upload.getvalue()
         source_key, source_name = digest(data), upload.name
-        picture = cached_or_computed(f"picture|{source_key}|{settings.max_side}",
+        picture = cached_or_computed(settings.cache_key("picture", source_key),
                                      partial(working_image, data, settings.max_side))
     else:
         source_key, source_name = f"sample:{settings.sample}", settings.sample
-        picture = cached_or_computed(f"picture|{source_key}|{settings.max_side}",
+        picture = cached_or_computed(settings.cache_key("picture", source_key),
                                      partial(sample_working_image, settings.sample, settings.max_side))
 except InputError as error:
     st.error(f"This file cannot be used. {plain(error)}")
@@ -128,7 +129,7 @@ if rank_note:
     st.warning(rank_note)
 
 # ---- the fit: one cached computation, drawn live on a miss
-fit_key = f"compress|{source_key}|{settings.fit_key()}|used_rank={rank}"
+fit_key = settings.cache_key("compress", source_key, f"used_rank={rank}")
 fit_count = 3 if settings.mode == "colour" and settings.colour_layout == "per-channel" else 1
 
 
@@ -233,7 +234,7 @@ if sweep_tab.open:
                 finally:
                     live.clear()
 
-            sweep = cached_or_computed(f"sweep|{source_key}|{settings.fit_key()}|{choice.ranks}", swept)
+            sweep = cached_or_computed(settings.cache_key("sweep", source_key, choice.ranks), swept)
         except InputError as error:
             st.error(plain(error))
         else:

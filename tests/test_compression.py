@@ -1,4 +1,5 @@
-"""Unit tests for nnmf_core.compression and the Compression page's figures
+"""Unit tests for nnmf_core.compression, the page state in
+app_pages.compression_state, and the Compression page's figures
 (the ``# ---- compression page ----`` section of nnmf_core.figures).
 
 Small synthetic pictures keep every fit to milliseconds; numbers are checked
@@ -11,31 +12,30 @@ import base64
 import csv
 import io
 import math
+from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
+from app_pages.compression_state import CompressionSettings, loss_csv_bytes, settings_from_query
 from nnmf_core import figures
 from nnmf_core.compression import (
     Baseline,
     Baselines,
-    CompressionSettings,
     affordable_fit,
     baselines,
     compress,
     factor_view,
     fit_matrices,
     largest_rank,
-    loss_csv_bytes,
     npz_bytes,
     parsed_ranks,
     parts_gallery,
     png_bytes,
     rank_sweep,
     readable_bytes,
-    settings_from_query,
     usable_rank,
     working_image,
 )
@@ -370,6 +370,23 @@ def test_settings_round_trip_through_a_link():
     settings = CompressionSettings(rank=33, mode="blue", tol=0.0, sample="Camera (grayscale)")
     assert settings_from_query(settings.as_query()) == (settings, ())
     assert settings.as_query()["sample"] == "camera"
+
+
+def test_cache_keys_name_everything_each_computation_depends_on():
+    settings = CompressionSettings()
+    fit = settings.cache_key("compress", "abc", "used_rank=20")
+    changes = {"mode": "green", "colour_layout": "per-channel", "max_side": 256, "rank": 7, "max_iter": 50,
+               "solver": "mu", "init": "random", "n_restarts": 2, "random_state": 1, "tol": 0.0}
+    assert len({replace(settings, **{name: value}).cache_key("compress", "abc", "used_rank=20")
+                for name, value in changes.items()} | {fit}) == len(changes) + 1
+    # The source key stands for the picture, so the sample's name is not repeated in the key.
+    assert replace(settings, sample="Camera (grayscale)").cache_key("compress", "abc", "used_rank=20") == fit
+    assert settings.cache_key("compress", "abd", "used_rank=20") != fit != settings.cache_key("compress", "abc")
+    assert settings.cache_key("sweep", "abc", (5, 10)) != settings.cache_key("sweep", "abc", (5, 20))
+    # The working copy depends on the picture and the working size only.
+    picture = settings.cache_key("picture", "abc")
+    assert replace(settings, rank=7, solver="mu").cache_key("picture", "abc") == picture
+    assert replace(settings, max_side=256).cache_key("picture", "abc") != picture
 
 
 def test_working_image_downscales_and_says_so():

@@ -19,6 +19,7 @@ from nnmf_core.images import (
     channel_matrices,
     component_images,
     factor_bytes,
+    float16_rounded,
     image_from_channels,
     image_to_matrix,
     jpeg_at_size,
@@ -28,12 +29,14 @@ from nnmf_core.images import (
     numbers_stored,
     original_bytes,
     original_numbers,
+    png_bytes,
     psnr,
     relative_error,
     ssim,
     svd_error_floor,
     svd_error_floors,
     svd_reconstruction,
+    svd_reconstructions,
     working_copy,
 )
 
@@ -580,6 +583,14 @@ def test_accounting_refuses_bad_sizes(bad):
         original_numbers(bad, 10)
 
 
+def test_float16_rounded_is_a_float16_round_trip_clipped_to_its_range():
+    values = np.array([0.1, 1 / 3, 2.0**-20, 7e4, -1e9])
+    rounded = float16_rounded(values)
+    assert rounded.dtype == np.float32
+    assert rounded[:3].tolist() == values[:3].astype(np.float16).astype(np.float32).tolist()
+    assert rounded[3:].tolist() == [65504.0, -65504.0]  # float16's largest, not infinity
+
+
 # --------------------------------------------------------------------------
 # baselines
 # --------------------------------------------------------------------------
@@ -624,6 +635,26 @@ def test_svd_keeps_float32():
 def test_svd_refuses_a_rank_above_the_smaller_side():
     with pytest.raises(InputError, match="larger than the smaller side"):
         svd_reconstruction(np.ones((4, 5)), 5)
+
+
+def test_svd_reconstructions_give_each_rank_from_one_decomposition(low_rank_plus_noise):
+    V = low_rank_plus_noise.astype(np.float32)
+    ranks = (1, 4, 6)
+    for float16_factors in (False, True):
+        each = [svd_reconstruction(V, k, float16_factors=float16_factors) for k in ranks]
+        together = list(svd_reconstructions(V, ranks, float16_factors=float16_factors))
+        assert all(np.array_equal(a, b) for a, b in zip(each, together))
+    # float16 factors: U_k·S_k and Vt_k as a float16 file holds them, then multiplied
+    U, s, Vt = np.linalg.svd(V, full_matrices=False)
+    by_hand = (U[:, :4] * s[:4]).astype(np.float16).astype(np.float32) @ Vt[:4].astype(np.float16).astype(np.float32)
+    stored = svd_reconstruction(V, 4, float16_factors=True)
+    assert stored.dtype == np.float32 and np.array_equal(stored, by_hand)
+    assert not np.array_equal(stored, svd_reconstruction(V, 4))
+
+
+def test_svd_reconstructions_refuse_a_bad_rank_before_computing_anything():
+    with pytest.raises(InputError, match="larger than the smaller side"):
+        svd_reconstructions(np.ones((4, 5)), [1, 5])
 
 
 @pytest.fixture(scope="module")
@@ -709,3 +740,30 @@ def test_colour_parts_become_pictures():
 def test_component_images_refuse_mismatched_factors():
     with pytest.raises(InputError, match="share k"):
         component_images(np.ones((5, 3)), np.ones((2, 7)), 1)
+
+
+# --------------------------------------------------------------------------
+# PNG
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compress_level", [None, 1, 9])
+def test_png_bytes_is_lossless_at_every_level(compress_level):
+    pixels = random_pixels(20, 30)
+    for picture in (pixels, pixels[:, :, 1]):
+        with Image.open(io.BytesIO(png_bytes(picture, compress_level=compress_level))) as image:
+            assert image.format == "PNG"
+            assert np.array_equal(np.asarray(image), picture)
+
+
+def test_png_bytes_default_level_is_pillows():
+    pixels = random_pixels(20, 30)
+    assert png_bytes(pixels) == encoded(Image.fromarray(pixels), "PNG")
+    smooth = smooth_pixels(40, 60)
+    assert len(png_bytes(smooth, compress_level=0)) > len(png_bytes(smooth, compress_level=9))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4), np.float32), np.zeros((4, 4, 4), np.uint8), np.zeros(4, np.uint8)])
+def test_png_bytes_refuses_what_is_not_a_uint8_picture(bad):
+    with pytest.raises(InputError, match="A PNG needs uint8 pixels"):
+        png_bytes(bad)
