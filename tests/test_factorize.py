@@ -5,6 +5,7 @@ import pytest
 from sklearn.decomposition import NMF
 
 from nnmf_core import InputError, factorize
+from nnmf_core.factorize import restart_generators
 
 
 def low_rank_data(n=60, m=45, k=6, noise=0.05, seed=0):
@@ -202,6 +203,92 @@ def test_on_iteration_sees_every_loss_and_can_stop():
     assert result.stopped_early and not result.converged
     assert result.n_iter == 5 and [i for i, _ in seen] == [1, 2, 3, 4, 5]
     np.testing.assert_allclose([loss for _, loss in seen], result.loss_history)
+
+
+@pytest.mark.parametrize("solver, init", [("hals", "random"), ("hals", "nndsvda"), ("mu", "random"), ("mu", "nndsvda")])
+def test_on_restart_sees_every_restart_and_changes_nothing(solver, init):
+    V = low_rank_data(noise=0.5)
+    options = dict(solver=solver, init=init, n_restarts=3, random_state=3, max_iter=30)
+    plain = factorize(V, 6, **options)
+    calls = []
+
+    def watch(restart, W, H, loss_history):
+        calls.append((restart, W.copy(), H.copy(), loss_history.copy()))
+
+    watched = factorize(V, 6, on_restart=watch, **options)
+    for name in ("W", "H", "loss_history", "restart_losses"):
+        assert np.array_equal(getattr(watched, name), getattr(plain, name)), name
+    assert (watched.n_iter, watched.converged, watched.stopped_early) == (plain.n_iter, plain.converged, False)
+    assert [restart for restart, *_ in calls] == [0, 1, 2]
+    assert [history[-1] for *_, history in calls] == list(plain.restart_losses)
+    _, W, H, history = calls[int(np.argmin(plain.restart_losses))]
+    assert np.array_equal(W, plain.W) and np.array_equal(H, plain.H) and np.array_equal(history, plain.loss_history)
+    assert all(W.shape == (60, 6) and H.shape == (6, 45) and W.dtype == np.float32 for _, W, H, _ in calls)
+    assert len({history[-1] for *_, history in calls}) == 3  # three different fits
+
+
+def test_on_restart_returning_true_skips_the_remaining_restarts():
+    V = low_rank_data(noise=0.5)
+    options = dict(init="random", random_state=5, max_iter=30)
+    calls = []
+    result = factorize(V, 6, n_restarts=5, on_restart=lambda restart, *_: calls.append(restart) or restart == 1, **options)
+    assert calls == [0, 1]
+    assert result.restart_losses.shape == (2,) and not result.stopped_early
+    # the restarts that ran are the first two of five, the same as those of a two-restart fit
+    two = factorize(V, 6, n_restarts=2, **options)
+    assert np.array_equal(result.restart_losses, two.restart_losses)
+    assert np.array_equal(result.W, two.W) and np.array_equal(result.loss_history, two.loss_history)
+
+
+def test_on_restart_also_sees_a_restart_that_on_iteration_stopped():
+    V = low_rank_data()
+    calls = []
+    result = factorize(V, 5, n_restarts=3, max_iter=100, tol=0, random_state=0, on_iteration=lambda i, loss: i == 4,
+                       on_restart=lambda restart, W, H, history: calls.append((restart, history.size)))
+    assert calls == [(0, 4)]
+    assert result.stopped_early and result.restart_losses.shape == (1,)
+
+
+def test_restart_generators_are_reproducible_independent_and_checked():
+    def draws(generators):
+        return [generator.integers(0, 2**62, size=4).tolist() for generator in generators]
+
+    assert len(restart_generators(7, 3)) == 3
+    assert draws(restart_generators(7, 3)) == draws(restart_generators(7, 3))
+    assert draws(restart_generators(7, 5))[:3] == draws(restart_generators(7, 3))
+    assert len({tuple(d) for d in draws(restart_generators(7, 3))}) == 3
+    assert draws(restart_generators(7, 3)) != draws(restart_generators(8, 3))
+    assert draws(restart_generators(np.int64(7), 2)) == draws(restart_generators(7, 2))
+    # a Generator is drawn from: the same state gives the same generators, and it advances
+    source = np.random.default_rng(1)
+    first = draws(restart_generators(source, 2))
+    assert first == draws(restart_generators(np.random.default_rng(1), 2))
+    assert draws(restart_generators(source, 2)) != first
+    assert len(restart_generators(None, 4)) == 4
+    for random_state, words in [("seed", "whole number, a numpy Generator or None"), (True, "whole number"),
+                                (1.5, "whole number"), (-1, "random_state must be ≥ 0")]:
+        with pytest.raises(InputError, match=words):
+            restart_generators(random_state, 2)
+    for n_restarts in (0, 1.0, True):
+        with pytest.raises(InputError, match="n_restarts must be a whole number ≥ 1"):
+            restart_generators(0, n_restarts)
+
+
+def test_the_function_and_the_package_share_the_name_factorize():
+    import importlib
+    import inspect
+
+    import nnmf_core
+    from nnmf_core.factorize import factorize as reexported
+
+    assert inspect.isfunction(factorize) and nnmf_core.factorize is factorize is reexported
+    package = importlib.import_module("nnmf_core.factorize")
+    assert inspect.ismodule(package) and package.factorize is factorize
+    for name in ["AffordableWork", "INITS", "Init", "IterationCallback", "KL_EPS", "LOSSES", "MAX_ENTRY", "MAX_FIT_COST",
+                 "MAX_INNER_SWEEPS", "MIN_LARGEST_ENTRY", "MU_EPS", "NMFResult", "RestartCallback", "SOLVERS",
+                 "SOLVER_LABELS", "SWEEP_OVERHEAD", "TOL_WINDOW", "fit_cost", "iterations_within_budget",
+                 "restart_generators", "work_within_budget"]:
+        assert name in package.__all__ and hasattr(package, name), name
 
 
 def test_tol_has_one_meaning_for_every_solver():

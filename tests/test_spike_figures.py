@@ -181,3 +181,11 @@ def test_rank_scan_figure_marks_the_suggested_rank_and_the_threshold():
 
 def test_spike_figures_use_no_streamlit():
     assert "streamlit" not in vars(figures)
+
+
+def test_no_figures_module_uses_streamlit_or_fits():
+    from nnmf_core.figures import common, compression, spikes
+
+    for module in (figures, common, compression, spikes):
+        assert "streamlit" not in vars(module) and "factorize" not in vars(module), module.__name__
+    assert figures.spike_panels_figure is spikes.spike_panels_figure and figures.styled is common.styled

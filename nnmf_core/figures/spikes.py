@@ -1,0 +1,341 @@
+"""Figures of the Spike clustering page (``app_pages/spike_clustering.py``):
+waveforms by cluster, templates, the weights H, scatter and sizes of the
+clusters, the non-negativity transform, and the rank scan.
+
+Many waveforms in one panel are one ``go.Scattergl`` trace per group: float32
+arrays, waveforms joined by NaN gaps (:func:`nan_joined`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nnmf_core.figures.common import PALETTE, cluster_colour, styled
+
+#: Most waveforms drawn per panel; beyond that an evenly spread selection.
+MAX_DRAWN_WAVEFORMS = 400
+#: Most waveforms (columns of H) drawn in the weights heatmap.
+MAX_HEATMAP_WAVEFORMS = 2_000
+#: Panels per row of the waveforms-by-cluster figure.
+SPIKE_PANELS_PER_ROW = 5
+_MEAN_LINE = dict(color="#000000", width=2.5, dash="dash")
+_LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0)
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """``"#RRGGBB"`` with opacity ``alpha`` as a CSS ``rgba(…)`` colour."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha:.3f})"
+
+
+def _evenly_spread(count: int, limit: int) -> np.ndarray:
+    """Indices of at most ``limit`` of ``count`` items, evenly spread, in order."""
+    if count <= limit:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
+
+
+def _line_alpha(drawn: int) -> float:
+    """Opacity of one waveform among ``drawn``: denser panels get fainter lines."""
+    return float(np.clip(30.0 / max(drawn, 1), 0.08, 0.6))
+
+
+def nan_joined(waveforms: np.ndarray, x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Many waveforms as one polyline for a single trace.
+
+    Parameters
+    ----------
+    waveforms : ndarray, shape (n_waveforms, n_samples)
+    x : ndarray, shape (n_samples,), optional
+        Sample positions (default 0 … n_samples − 1).
+
+    Returns
+    -------
+    xs, ys : ndarray of float32, shape (n_waveforms · (n_samples + 1),)
+        Every waveform followed by one NaN, so the lines are not joined.
+    """
+    Y = np.asarray(waveforms, dtype=np.float32)
+    if Y.ndim != 2:
+        raise ValueError(f"waveforms must be 2-D; got shape {Y.shape}")
+    n, samples = Y.shape
+    x = np.arange(samples, dtype=np.float32) if x is None else np.asarray(x, dtype=np.float32)
+    ys = np.full((n, samples + 1), np.nan, dtype=np.float32)
+    ys[:, :samples] = Y
+    xs = np.full((n, samples + 1), np.nan, dtype=np.float32)
+    xs[:, :samples] = x
+    return xs.ravel(), ys.ravel()
+
+
+def _waveform_lines(waveforms: np.ndarray, colour: str, name: str, max_drawn: int) -> go.Scattergl:
+    """At most ``max_drawn`` of the waveforms, evenly picked, as one translucent trace."""
+    drawn = waveforms[_evenly_spread(waveforms.shape[0], max_drawn)]
+    xs, ys = nan_joined(drawn)
+    return go.Scattergl(x=xs, y=ys, mode="lines", name=name, hoverinfo="skip", showlegend=False,
+                        line=dict(color=_rgba(colour, _line_alpha(drawn.shape[0])), width=1))
+
+
+def _mean_trace(waveforms: np.ndarray, name: str) -> go.Scattergl:
+    """The mean of all the waveforms as a black dashed line."""
+    # WebGL traces are drawn above SVG ones: the mean is a Scattergl too, so it stays on top
+    mean = waveforms.mean(axis=0).astype(np.float32)
+    return go.Scattergl(x=np.arange(mean.size, dtype=np.float32), y=mean, mode="lines", name=name, line=_MEAN_LINE,
+                        showlegend=False, hovertemplate=f"{name}<br>sample %{{x}}<br>%{{y:.4g}}<extra></extra>")
+
+
+def spike_panels_figure(
+    waveforms: np.ndarray,
+    labels: np.ndarray,
+    n_clusters: int | None = None,
+    *,
+    title: str | None = None,
+    y_title: str = "amplitude",
+    max_drawn: int = MAX_DRAWN_WAVEFORMS,
+    panels_per_row: int = SPIKE_PANELS_PER_ROW,
+) -> go.Figure:
+    """The notebook's clustering figure: all waveforms, then one panel per cluster.
+
+    Each panel draws its waveforms translucent (one ``go.Scattergl`` trace, at
+    most ``max_drawn`` waveforms, evenly picked) and the mean of *all* its
+    members as a black dashed line. The first panel shows every waveform in
+    gray; cluster panels use :func:`cluster_colour`. The y axes are shared.
+
+    Parameters
+    ----------
+    waveforms : ndarray, shape (n_waveforms, n_samples)
+    labels : ndarray of int, shape (n_waveforms,), values 0 … n_clusters − 1
+    n_clusters : int, optional
+        Panels after the first (default ``labels.max() + 1``); an empty
+        cluster gets an empty panel.
+
+    Returns
+    -------
+    go.Figure
+        Traces: per panel one Scattergl of lines, then (if not empty) one
+        Scattergl of the mean; panel titles name the cluster and its size.
+        The x axes are linked (zoom one, all follow) and left to autorange:
+        plotly.js loses the y autorange of Scattergl traces on linked x
+        axes that have a fixed range.
+    """
+    X = np.asarray(waveforms)
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1 if n_clusters is None else int(n_clusters)
+    counts = np.bincount(labels, minlength=k)
+    panels = k + 1
+    columns = max(1, min(panels, panels_per_row))
+    rows = -(-panels // columns)
+    titles = [f"All waveforms ({X.shape[0]:,})"] + [f"Cluster {c} ({counts[c]:,})" for c in range(k)]
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, shared_xaxes="all", shared_yaxes="all",
+                          horizontal_spacing=0.025, vertical_spacing=0.14 / rows)
+    fig.add_trace(_waveform_lines(X, "#6E6E6E", "all waveforms", max_drawn), row=1, col=1)
+    fig.add_trace(_mean_trace(X, "mean of all"), row=1, col=1)
+    for c in range(k):
+        row, col = (c + 1) // columns + 1, (c + 1) % columns + 1
+        members = X[labels == c]
+        fig.add_trace(_waveform_lines(members, cluster_colour(c), f"cluster {c}", max_drawn), row=row, col=col)
+        if members.shape[0]:
+            fig.add_trace(_mean_trace(members, f"mean of cluster {c}"), row=row, col=col)
+    styled(fig, title, height=250 * rows + (70 if title else 40))
+    fig.update_layout(showlegend=False, margin=dict(l=55, r=15, t=75 if title else 40, b=45))
+    fig.update_annotations(font=dict(size=13))
+    fig.update_xaxes(title_text="sample #", row=rows)
+    fig.update_yaxes(title_text=y_title, col=1)
+    return fig
+
+
+def spike_templates_figure(templates: np.ndarray, *, title: str | None = None,
+                           y_title: str = "template (unit norm)") -> go.Figure:
+    """The columns of W as waveforms, one line per template, in cluster colours.
+
+    Parameters
+    ----------
+    templates : ndarray, shape (k, n_samples)
+    """
+    T = np.asarray(templates, dtype=np.float32)
+    fig = go.Figure()
+    for i, template in enumerate(T):
+        fig.add_trace(go.Scatter(x=np.arange(T.shape[1], dtype=np.float32), y=template, mode="lines",
+                                 name=f"template {i}", line=dict(color=cluster_colour(i), width=2.5),
+                                 hovertemplate=f"template {i}<br>sample %{{x}}<br>%{{y:.3g}}<extra></extra>"))
+    styled(fig, title, height=360)
+    fig.update_layout(legend=_LEGEND_BELOW)
+    fig.update_xaxes(title_text="sample #", range=[0, T.shape[1] - 1])
+    fig.update_yaxes(title_text=y_title, zeroline=True, zerolinecolor="#999999")
+    return fig
+
+
+def _cluster_colourscale(k: int) -> list:
+    """A stepped colour scale that paints the integers 0 … k−1 in cluster colours."""
+    scale = []
+    for c in range(k):
+        scale += [[c / k, cluster_colour(c)], [(c + 1) / k, cluster_colour(c)]]
+    return scale
+
+
+def spike_weights_heatmap(H: np.ndarray, labels: np.ndarray, n_clusters: int | None = None, *,
+                          title: str | None = None, max_columns: int = MAX_HEATMAP_WAVEFORMS) -> go.Figure:
+    """H as a heatmap, templates × waveforms, the waveforms sorted by cluster.
+
+    Within a cluster, waveforms are ordered by their strongest template and
+    then by its weight. A strip above the heatmap shows the cluster of every
+    column; thin lines separate the clusters. More than ``max_columns``
+    waveforms are thinned to an evenly spread selection after sorting.
+
+    Parameters
+    ----------
+    H : ndarray, shape (k, n_waveforms)
+    labels : ndarray of int, shape (n_waveforms,)
+    """
+    H = np.asarray(H, dtype=np.float32)
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1 if n_clusters is None else int(n_clusters)
+    order = np.lexsort((-H.max(axis=0), H.argmax(axis=0), labels))
+    order = order[_evenly_spread(order.size, max_columns)]
+    sorted_labels = labels[order]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.07, 0.93], vertical_spacing=0.02)
+    fig.add_trace(go.Heatmap(z=sorted_labels[None, :].astype(np.float32), colorscale=_cluster_colourscale(k),
+                             zmin=-0.5, zmax=k - 0.5, showscale=False, name="cluster",
+                             hovertemplate="cluster %{z}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=H[:, order], y=[f"template {i}" for i in range(H.shape[0])], colorscale="Blues",
+                             name="H", colorbar=dict(title=dict(text="weight"), thickness=12),
+                             hovertemplate="%{y}<br>column %{x}<br>weight %{z:.3g}<extra></extra>"), row=2, col=1)
+    for boundary in np.flatnonzero(np.diff(sorted_labels)) + 0.5:
+        fig.add_vline(x=float(boundary), line=dict(color="#333333", width=1), row=2, col=1)
+    styled(fig, title, height=max(260, 60 + 40 * H.shape[0]) + (50 if title else 20))
+    fig.update_yaxes(showticklabels=False, row=1, col=1)
+    fig.update_yaxes(autorange="reversed", row=2, col=1)
+    fig.update_xaxes(showticklabels=False, row=1, col=1)
+    fig.update_xaxes(title_text="waveforms, sorted by cluster", showticklabels=False, row=2, col=1)
+    return fig
+
+
+def spike_scatter_figure(points: np.ndarray, labels: np.ndarray, n_clusters: int | None = None, *,
+                         axis_titles: Sequence[str] = ("x", "y"), title: str | None = None,
+                         hover_text: Sequence[str] | None = None, height: int = 400) -> go.Figure:
+    """Waveforms as points in two dimensions, one ``go.Scattergl`` trace per cluster.
+
+    Parameters
+    ----------
+    points : ndarray, shape (n_waveforms, 2)
+        E.g. two principal-component scores, or two rows of H.
+    labels : ndarray of int, shape (n_waveforms,)
+    hover_text : sequence of str, optional
+        Shown on hover, as plain text (pass ids escaped for HTML).
+    """
+    P = np.asarray(points, dtype=np.float32)
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1 if n_clusters is None else int(n_clusters)
+    fig = go.Figure()
+    for c in range(k):
+        members = np.flatnonzero(labels == c)
+        text = None if hover_text is None else [hover_text[i] for i in members]
+        fig.add_trace(go.Scattergl(
+            x=P[members, 0], y=P[members, 1], mode="markers", name=f"cluster {c} ({members.size:,})",
+            marker=dict(color=cluster_colour(c), size=5, opacity=0.7), text=text,
+            hovertemplate=("%{text}<br>" if text is not None else "") + f"cluster {c}<extra></extra>"))
+    styled(fig, title, height=height)
+    fig.update_layout(legend=_LEGEND_BELOW)
+    fig.update_xaxes(title_text=axis_titles[0])
+    fig.update_yaxes(title_text=axis_titles[1])
+    return fig
+
+
+def spike_sizes_figure(labels: np.ndarray, n_clusters: int | None = None, *,
+                       title: str | None = None) -> go.Figure:
+    """Waveforms per cluster as bars in cluster colours."""
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1 if n_clusters is None else int(n_clusters)
+    counts = np.bincount(labels, minlength=k)
+    names = [str(c) for c in range(k)]
+    fig = go.Figure(go.Bar(x=names, y=counts, marker_color=[cluster_colour(c) for c in range(k)], text=counts,
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="cluster %{x}: %{y} waveforms<extra></extra>"))
+    styled(fig, title, height=360)
+    fig.update_xaxes(title_text="cluster", type="category")
+    fig.update_yaxes(title_text="waveforms", rangemode="tozero")
+    return fig
+
+
+def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool = False,
+                           title: str | None = None, max_drawn: int = 40) -> go.Figure:
+    """What the non-negativity transform did: some waveforms before, the same
+    columns of V after, with the zero line marked.
+
+    Parameters
+    ----------
+    waveforms : ndarray, shape (n_waveforms, n_samples)
+        The waveforms as read.
+    V : ndarray, shape (n_rows, n_waveforms)
+        The non-negative matrix (one column per waveform).
+    split : bool
+        V stacks a positive half above a negative half: mark the two halves.
+    """
+    X = np.asarray(waveforms)
+    V = np.asarray(V)
+    picks = _evenly_spread(X.shape[0], max_drawn)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                          subplot_titles=["Before: the waveforms as read", "After: the same columns of V (≥ 0)"])
+    for col, lines in ((1, X[picks]), (2, V[:, picks].T)):
+        xs, ys = nan_joined(lines)
+        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                                   name="before" if col == 1 else "after",
+                                   line=dict(color=_rgba(PALETTE[0], 0.35), width=1)), row=1, col=col)
+        fig.add_hline(y=0, line=dict(color="#000000", width=1), row=1, col=col)
+    if split:
+        half = X.shape[1]
+        fig.add_vline(x=half - 0.5, line=dict(color="#555555", width=1, dash="dot"), row=1, col=2)
+        for x, text in ((0, "positive part"), (half, "negative part, flipped")):
+            fig.add_annotation(x=x, y=1, xref="x2", yref="y2 domain", text=text, showarrow=False,
+                               xanchor="left", yanchor="top", font=dict(size=11, color="#555555"))
+    styled(fig, title, height=300)
+    fig.update_layout(margin=dict(l=50, r=20, t=70 if title else 40, b=45))
+    fig.update_annotations(selector=dict(xref="paper"), font=dict(size=13))
+    fig.update_xaxes(title_text="sample #", row=1, col=1)
+    fig.update_xaxes(title_text="row of V", row=1, col=2)
+    return fig
+
+
+def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], cophenetic: Sequence[float],
+                           stability: Sequence[float], separation: Sequence[float], *, suggested: int,
+                           threshold: float, title: str | None = None) -> go.Figure:
+    """The rank scan in three panels — fit, reproducibility, separation — with the
+    suggested k marked in each and the separation threshold drawn.
+
+    Parameters
+    ----------
+    ks : sequence of int
+    relative_error, cophenetic, stability, separation : sequence of float, one per k
+    suggested : int
+        The k to mark.
+    threshold : float
+        Separation (d′) a k must reach to be suggested.
+    """
+    ks = np.asarray(ks)
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=[
+        "Fit: relative error ‖V − WH‖ / ‖V‖", "Reproducibility over random starts",
+        "Separation d′ of the closest clusters"])
+    point = dict(mode="lines+markers", marker=dict(size=8))
+    fig.add_trace(go.Scatter(x=ks, y=np.asarray(relative_error, dtype=float), name="relative error",
+                             line=dict(color=PALETTE[0], width=2.5), **point), row=1, col=1)
+    fig.add_trace(go.Scatter(x=ks, y=np.asarray(cophenetic, dtype=float), name="cophenetic correlation",
+                             line=dict(color=PALETTE[2], width=2.5), **point), row=1, col=2)
+    fig.add_trace(go.Scatter(x=ks, y=np.asarray(stability, dtype=float), name="stability (mean pairwise ARI)",
+                             line=dict(color=PALETTE[1], width=2.5, dash="dot"), **point), row=1, col=2)
+    fig.add_trace(go.Scatter(x=ks, y=np.asarray(separation, dtype=float), name="separation d′",
+                             line=dict(color=PALETTE[3], width=2.5), **point), row=1, col=3)
+    fig.add_hline(y=threshold, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=3)
+    fig.add_annotation(x=float(ks.max()), y=threshold, xref="x3", yref="y3", text=f"d′ = {threshold:g}",
+                       showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=11, color="#555555"))
+    for col in (1, 2, 3):
+        fig.add_vline(x=suggested, line=dict(color="#D55E00", width=2, dash="dot"), row=1, col=col)
+    fig.add_annotation(x=suggested, y=1, xref="x", yref="y domain", text=f" suggested k = {suggested}",
+                       showarrow=False, xanchor="left", yanchor="top", font=dict(size=12, color="#D55E00"))
+    styled(fig, title, height=360)
+    fig.update_layout(margin=dict(l=50, r=20, t=80 if title else 50, b=45),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5))
+    fig.update_annotations(selector=dict(xref="paper"), font=dict(size=13))
+    fig.update_xaxes(title_text="rank k", dtick=1)
+    return fig
