@@ -12,20 +12,14 @@ from functools import partial
 import streamlit as st
 
 from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown
+from app_pages.spike_state import INTEGER_LIMITS, MAX_ITER_STEP, SCAN_RANKS, SpikeSettings
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
 from nnmf_core.factorize import SOLVER_LABELS, SOLVERS
 
 pin_blas_threads_for_sessions()
 
-#: Widget key -> default; every key is this page's own, kept across page switches.
-DEFAULTS = {"spike_rank": 4, "spike_transform": spikes.DEFAULT_TRANSFORM, "spike_assignment": spikes.DEFAULT_ASSIGNMENT,
-            "spike_solver": "hals", "spike_max_iter": 500, "spike_restarts": spikes.DEFAULT_RESTARTS,
-            "spike_seed": 0}
-RANKS = (2, 8)
-SCAN_RANKS = range(2, 9)
-TRANSFORM_LABELS = {"split": "Split into ± parts (lossless)", "shift": "Global shift (as in the article)",
-                    "per-sample shift": "Per-sample shift"}
-ASSIGNMENT_LABELS = {"kmeans": "k-means on H", "argmax": "Argmax of H (as in the article)"}
+#: The form's first view; every widget key is this page's own, kept across page switches.
+DEFAULTS = SpikeSettings()
 TABS = ["Templates and weights", "Quality and baseline", "Non-negativity", "Rank suggestion"]
 SAMPLE_NAME = "Bundled sample (data/spikes_synthetic.csv): 4 synthetic units; its 'unit' column is the truth"
 
@@ -37,10 +31,10 @@ st.caption(
 )
 
 # ---- settings: the rank comes from "Use k = N" (rank tab) or from this page's last run
-memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS["spike_rank"]})
+memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS.rank})
 rank_set_by_button = "spike_pending_rank" in st.session_state
 if rank_set_by_button:
-    memory["rank"] = st.session_state["spike_rank"] = st.session_state.pop("spike_pending_rank")
+    memory["rank"] = st.session_state[SpikeSettings.key("rank")] = st.session_state.pop("spike_pending_rank")
 
 # ---- sidebar
 with st.sidebar:
@@ -56,29 +50,31 @@ with st.sidebar:
     reference_box = st.container()
     with st.form("method"):
         st.header("Method")
-        st.selectbox("Make the data non-negative", list(TRANSFORM_LABELS), format_func=TRANSFORM_LABELS.get,
-                     index=list(TRANSFORM_LABELS).index(DEFAULTS["spike_transform"]), key="spike_transform",
+        st.selectbox("Make the data non-negative", list(spikes.TRANSFORMS), format_func=spikes.TRANSFORMS.get,
+                     index=list(spikes.TRANSFORMS).index(DEFAULTS.transform), key=SpikeSettings.key("transform"),
                      persist_state="session",
                      help="NMF needs V ≥ 0, spikes are signed. Split loses nothing; a shift adds an offset.")
-        st.number_input("Clusters k (the rank)", *RANKS, step=1, key="spike_rank",
+        st.number_input("Clusters k (the rank)", *INTEGER_LIMITS["rank"], step=1, key=SpikeSettings.key("rank"),
                         **({} if rank_set_by_button else {"value": memory["rank"]}))
-        st.radio("Assign each waveform by", list(ASSIGNMENT_LABELS), format_func=ASSIGNMENT_LABELS.get,
-                 index=list(ASSIGNMENT_LABELS).index(DEFAULTS["spike_assignment"]), key="spike_assignment",
+        st.radio("Assign each waveform by", list(spikes.ASSIGNMENTS), format_func=spikes.ASSIGNMENTS.get,
+                 index=list(spikes.ASSIGNMENTS).index(DEFAULTS.assignment), key=SpikeSettings.key("assignment"),
                  persist_state="session",
                  help="Argmax: the template with the largest weight (W's columns scaled to unit norm first). "
                       "k-means: group the waveforms by their mix of templates.")
-        st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, index=SOLVERS.index(DEFAULTS["spike_solver"]),
-                 key="spike_solver", horizontal=True, persist_state="session")
-        st.number_input("Iterations (at most)", 50, 5000, DEFAULTS["spike_max_iter"], step=50, key="spike_max_iter",
-                        persist_state="session")
+        st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, index=SOLVERS.index(DEFAULTS.solver),
+                 key=SpikeSettings.key("solver"), horizontal=True, persist_state="session")
+        st.number_input("Iterations (at most)", *INTEGER_LIMITS["max_iter"], DEFAULTS.max_iter, step=MAX_ITER_STEP,
+                        key=SpikeSettings.key("max_iter"), persist_state="session")
         left, right = st.columns(2)
-        left.number_input("Restarts", 1, 10, DEFAULTS["spike_restarts"], step=1, key="spike_restarts",
-                          persist_state="session", help="Independent fits; the lowest loss is kept.")
-        right.number_input("Random seed", 0, 1_000_000, step=1, key="spike_seed", persist_state="session")
+        left.number_input("Restarts", *INTEGER_LIMITS["restarts"], DEFAULTS.restarts, step=1,
+                          key=SpikeSettings.key("restarts"), persist_state="session",
+                          help="Independent fits; the lowest loss is kept.")
+        right.number_input("Random seed", *INTEGER_LIMITS["seed"], DEFAULTS.seed, step=1, key=SpikeSettings.key("seed"),
+                           persist_state="session")
         st.form_submit_button("Cluster", type="primary", width="stretch")
 
-settings = {name: st.session_state[name] for name in DEFAULTS}
-memory["rank"] = k = int(settings["spike_rank"])
+settings = SpikeSettings.from_state(st.session_state)
+memory["rank"] = k = settings.rank
 
 # ---- the waveforms
 try:
@@ -109,21 +105,21 @@ for note in table.notes:
     st.warning(plain(note))
 
 # ---- one cached computation (iterations capped to what one request may cost), drawn live on a miss
-fit_key = f"spikes|{source_key}|" + "|".join(f"{name}={value}" for name, value in sorted(settings.items()))
+fit_key = settings.cache_key(source_key)
 work = spikes.affordable_comparison(
-    table.n_waveforms, table.n_samples, k, transform=settings["spike_transform"], solver=settings["spike_solver"],
-    assignment=settings["spike_assignment"], max_iter=settings["spike_max_iter"], n_restarts=settings["spike_restarts"])
+    table.n_waveforms, table.n_samples, k, transform=settings.transform, solver=settings.solver,
+    assignment=settings.assignment, max_iter=settings.max_iter, n_restarts=settings.restarts)
 if work.note:
     st.warning(work.note)
 
 
 def compared():
-    live = LiveLoss(f"Fitting W and H at rank {k}", settings["spike_restarts"] * work.max_iter, work.max_iter)
+    live = LiveLoss(f"Fitting W and H at rank {k}", settings.restarts * work.max_iter, work.max_iter)
     try:
         return spikes.compare_methods(
-            table.waveforms, k, transform=settings["spike_transform"], assignment=settings["spike_assignment"],
-            solver=settings["spike_solver"], max_iter=work.max_iter, n_restarts=settings["spike_restarts"],
-            random_state=settings["spike_seed"], on_iteration=live, article_max_iter=work.article_max_iter)
+            table.waveforms, k, transform=settings.transform, assignment=settings.assignment, solver=settings.solver,
+            max_iter=work.max_iter, n_restarts=settings.restarts, random_state=settings.seed, on_iteration=live,
+            article_max_iter=work.article_max_iter)
     finally:
         live.clear()
 
@@ -153,7 +149,7 @@ numbers[4].metric("Fit", f"{result.result.seconds:.2f} s", help="Time of the kep
 
 st.plotly_chart(figures.spike_panels_figure(table.waveforms, result.labels, k,
                                             title=f"All waveforms, then the {k} clusters"), width="stretch")
-st.caption(f"{spikes.method_name(result.transform, settings['spike_solver'], result.assignment)}. Thin lines: "
+st.caption(f"{spikes.method_name(result.transform, settings.solver, result.assignment)}. Thin lines: "
            "single waveforms (at most 400 per panel); black dashed: the mean of the panel. Clusters are numbered "
            "by where their energy sits in time, so colours keep their meaning when you rerun.")
 
@@ -235,7 +231,7 @@ if quality_tab.open:
 
 if transform_tab.open:
     with transform_tab:
-        st.markdown(f"**{TRANSFORM_LABELS[result.transform]}.** {result.description}")
+        st.markdown(f"**{spikes.TRANSFORMS[result.transform]}.** {result.description}")
         st.plotly_chart(figures.spike_transform_figure(
             table.waveforms, result.V, split=result.transform == "split",
             title=f"What NMF sees: {min(40, table.n_waveforms)} waveforms before and after"), width="stretch")
@@ -255,18 +251,16 @@ if scan_tab.open:
             bar = st.progress(0.0, text="Scanning ranks …")
             try:
                 return spikes.rank_scan(
-                    table.waveforms, scan_ranks, transform=settings["spike_transform"], max_iter=scan_work.max_iter,
-                    assignment=settings["spike_assignment"], solver=settings["spike_solver"],
-                    random_state=settings["spike_seed"],
+                    table.waveforms, scan_ranks, transform=settings.transform, max_iter=scan_work.max_iter,
+                    assignment=settings.assignment, solver=settings.solver, random_state=settings.seed,
                     on_rank=lambda done, total: bar.progress(done / total, text=f"Scanned {done} of {total} ranks"))
             finally:
                 bar.empty()
 
-        scan_key = "spike-scan|" + "|".join([source_key] + [str(settings[name]) for name in (
-            "spike_transform", "spike_assignment", "spike_solver", "spike_seed")])
+        scan_key = settings.scan_key(source_key)
         try:
             scan_work = spikes.affordable_scan(table.n_waveforms, table.n_samples, scan_ranks,
-                                               transform=settings["spike_transform"])
+                                               transform=settings.transform)
             if scan_work.note:
                 st.warning(scan_work.note)
             scan = cached_or_computed(scan_key, scanned)

@@ -2,7 +2,7 @@
 
     python data/make_spikes.py
 
-The waveforms come from :func:`nnmf_core.spikes.synthetic_spikes` (four
+The waveforms come from :func:`nnmf_core.datasets.synthetic_spikes` (four
 units of distinct shape, 250 spikes each, 150 samples at 30 kHz). They are
 stored in microvolts as whole numbers (a trough of about −100 µV, noise about
 6 µV), which keeps the file near half a megabyte; rounding to 1 µV changes no
@@ -20,16 +20,14 @@ the script again rewrites the same bytes.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from nnmf_core.datasets import synthetic_spikes
 
-from nnmf_core.spikes import synthetic_spikes  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUTPUT = ROOT / "data" / "spikes_synthetic.csv"
 SEED = 0

@@ -433,9 +433,9 @@ PLAIN_FILES = {
 @pytest.mark.parametrize("name", PLAIN_FILES)
 def test_fast_and_exact_readers_agree(name):
     text = PLAIN_FILES[name]
-    fast = spikes._plainly_parsed(text)
+    fast = spikes.csv_reader._plainly_parsed(text)
     assert fast is not None, "a plain file should take the fast path"
-    exact = spikes._exactly_parsed(text, False)
+    exact = spikes.csv_reader._exactly_parsed(text, False)
     np.testing.assert_array_equal(fast[2], exact[2])
     assert fast[0] == exact[0] and fast[1] == exact[1] and fast[3] == exact[3]
 
@@ -444,7 +444,7 @@ def test_fast_and_exact_readers_agree_on_the_real_files():
     files = [spikes.SAMPLE_SPIKES_CSV] + ([TC_WAVEFORMS] if TC_WAVEFORMS.exists() else [])
     for path in files:
         text = path.read_bytes().decode("utf-8")
-        fast, exact = spikes._plainly_parsed(text), spikes._exactly_parsed(text, False)
+        fast, exact = spikes.csv_reader._plainly_parsed(text), spikes.csv_reader._exactly_parsed(text, False)
         np.testing.assert_array_equal(fast[2], exact[2])
         assert fast[0] == exact[0] and fast[3] == exact[3]
 
@@ -493,15 +493,15 @@ def test_row_numbers_count_blank_lines_like_a_spreadsheet():
 
 
 def test_limits_are_named(monkeypatch):
-    monkeypatch.setattr(spikes, "MAX_CSV_BYTES", 20)
+    monkeypatch.setattr(spikes.csv_reader, "MAX_CSV_BYTES", 20)
     with pytest.raises(InputError, match="MAX_CSV_BYTES"):
         read_waveforms(csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,2,3"))
-    monkeypatch.setattr(spikes, "MAX_CSV_BYTES", 1000)
-    monkeypatch.setattr(spikes, "MAX_WAVEFORMS", 1)
+    monkeypatch.setattr(spikes.csv_reader, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(spikes.csv_reader, "MAX_WAVEFORMS", 1)
     with pytest.raises(InputError, match=r"2 waveforms; the limit is 1 \(MAX_WAVEFORMS\)"):
         read_waveforms(csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,2,3"))
-    monkeypatch.setattr(spikes, "MAX_WAVEFORMS", 10)
-    monkeypatch.setattr(spikes, "MAX_SAMPLES", 2)
+    monkeypatch.setattr(spikes.csv_reader, "MAX_WAVEFORMS", 10)
+    monkeypatch.setattr(spikes.csv_reader, "MAX_SAMPLES", 2)
     with pytest.raises(InputError, match=r"3 samples; the limit is 2 \(MAX_SAMPLES\)"):
         read_waveforms(csv_bytes("uid,0,1,2", "a,1,2,3", "b,1,2,3"))
 
@@ -590,16 +590,16 @@ def test_the_article_recipe_is_fitted_once_when_it_is_the_choice():
 
 def test_comparison_words_follow_the_ari_difference():
     words = ("above", "below", "close")
-    assert spikes._compared(0.03, *words) == "above" and spikes._compared(-0.03, *words) == "below"
-    assert spikes._compared(0.01, *words) == "close" and spikes._compared(-0.01, *words) == "close"
+    assert spikes.comparison._compared(0.03, *words) == "above" and spikes.comparison._compared(-0.03, *words) == "below"
+    assert spikes.comparison._compared(0.01, *words) == "close" and spikes.comparison._compared(-0.01, *words) == "close"
 
 
 def test_silhouettes_of_large_sets_use_a_subset(monkeypatch):
     waveforms, _ = synthetic_spikes(n_per_unit=30, n_samples=90, random_state=3)
-    monkeypatch.setattr(spikes, "MAX_SILHOUETTE_WAVEFORMS", 50)
+    monkeypatch.setattr(spikes.comparison, "MAX_SILHOUETTE_WAVEFORMS", 50)
     calls = []
-    original = spikes.silhouette
-    monkeypatch.setattr(spikes, "silhouette", lambda X, labels: calls.append(len(X)) or original(X, labels))
+    original = spikes.comparison.silhouette
+    monkeypatch.setattr(spikes.comparison, "silhouette", lambda X, labels: calls.append(len(X)) or original(X, labels))
     comparison = spikes.compare_methods(waveforms, 4, n_restarts=1, random_state=0)
     assert calls == [50, 50, 50] and all(np.isfinite(list(comparison.silhouettes.values())))
 

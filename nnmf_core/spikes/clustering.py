@@ -1,0 +1,354 @@
+"""Clustering spike waveforms with NMF: the assignment rules, a stable
+numbering of clusters, and :func:`cluster_waveforms`, which transforms,
+factors (with restarts), assigns and renumbers in one call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
+
+from nnmf_core.errors import InputError
+from nnmf_core.factorize import NMFResult, factorize
+from nnmf_core.spikes.metrics import stability
+from nnmf_core.spikes.options import (
+    DEFAULT_ASSIGNMENT,
+    DEFAULT_RESTARTS,
+    DEFAULT_TRANSFORM,
+    _checked_assignment,
+    _checked_transform,
+)
+from nnmf_core.spikes.transforms import _nonnegative, templates_from_w, unit_norm_columns
+from nnmf_core.spikes.validation import (
+    _checked_count,
+    _checked_k,
+    _checked_random_state,
+    _checked_shapes,
+    _checked_waveforms,
+    _seed_sequence,
+)
+
+#: k-means initialisations (k-means++) whenever k-means assigns clusters; the
+#: one with the least inertia is kept.
+KMEANS_INITS = 4
+
+
+def clusters_from_h(H: np.ndarray) -> np.ndarray:
+    """The article's rule: every waveform joins the template with its largest weight.
+
+    Apply to H after :func:`unit_norm_columns`.
+
+    Parameters
+    ----------
+    H : ndarray, shape (k, n_waveforms)
+
+    Returns
+    -------
+    ndarray of int, shape (n_waveforms,)
+        Row index of the largest entry of every column (the first on ties).
+
+    Examples
+    --------
+    >>> clusters_from_h(np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.0]])).tolist()
+    [0, 1, 0]
+    """
+    H = np.asarray(H)
+    if H.ndim != 2 or H.shape[0] < 1:
+        raise InputError(f"H must be a k × n matrix with k ≥ 1; it has shape {H.shape}.")
+    return _clusters_from_h(H)
+
+
+def _clusters_from_h(H: np.ndarray) -> np.ndarray:
+    return np.argmax(H, axis=0).astype(np.int64)
+
+
+def clusters_by_kmeans(H: np.ndarray, k: int, random_state: int = 0, n_init: int = KMEANS_INITS) -> np.ndarray:
+    """k-means on the columns of H, each scaled to unit length first.
+
+    Scaling makes the distance depend on the mix of templates, not on the
+    amplitude of the spike (cosine-like), which is what a unit shares.
+
+    Parameters
+    ----------
+    H : ndarray, shape (n_components, n_waveforms)
+    k : int
+        Number of clusters.
+    random_state : int
+        Seed of k-means.
+    n_init : int
+        k-means initialisations; the one with the least inertia is kept.
+
+    Returns
+    -------
+    ndarray of int, shape (n_waveforms,)
+    """
+    points = _unit_length_points(H)
+    k = _checked_k(k, points.shape[0])
+    return _kmeans_labels(points, k, random_state, n_init)
+
+
+def _clusters_by_kmeans(H: np.ndarray, k: int, random_state: int, n_init: int) -> np.ndarray:
+    """:func:`clusters_by_kmeans` for a k that fits the number of waveforms."""
+    return _kmeans_labels(_unit_length_points(H), k, random_state, n_init)
+
+
+def _unit_length_points(H: np.ndarray) -> np.ndarray:
+    """The columns of H as points (one per row), each scaled to unit length (zero columns left alone)."""
+    points = np.asarray(H, dtype=np.float64).T
+    lengths = np.linalg.norm(points, axis=1, keepdims=True)
+    return points / np.where(lengths > 0, lengths, 1.0)
+
+
+def _kmeans_labels(points: np.ndarray, k: int, random_state: int, n_init: int) -> np.ndarray:
+    """scikit-learn's k-means on one OpenMP thread: the point sets here are
+    small, and on a busy machine its per-iteration thread barrier can turn
+    milliseconds into seconds."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state)
+        return model.fit_predict(points).astype(np.int64)
+
+
+def _energy_centroid(mean_waveform: np.ndarray) -> float:
+    """The time (in samples) around which a waveform's energy sits."""
+    energy = mean_waveform**2
+    total = energy.sum()
+    if total <= 0:
+        return math.inf
+    return float(energy @ np.arange(energy.size) / total)
+
+
+def stable_order(waveforms: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """A renumbering of clusters that does not depend on how a run numbered them.
+
+    Clusters are ordered by the energy centroid of their mean waveform (the
+    sample around which the squared mean waveform is balanced): narrow
+    spikes come before broad ones with a late repolarisation peak. Empty
+    clusters come last. The same members always give the same number, so
+    colours do not jump between reruns.
+
+    Parameters
+    ----------
+    waveforms : ndarray, shape (n_waveforms, n_samples)
+    labels : ndarray of int, shape (n_waveforms,), values in 0..n_clusters-1
+    n_clusters : int
+
+    Returns
+    -------
+    ndarray of int, shape (n_clusters,)
+        ``order[new] = old``; relabel with ``np.argsort(order)[labels]``.
+    """
+    keys = []
+    for c in range(n_clusters):
+        members = labels == c
+        if members.any():
+            keys.append((0, _energy_centroid(waveforms[members].mean(axis=0)), -int(members.sum()), c))
+        else:
+            keys.append((1, 0.0, 0, c))
+    return np.array([key[-1] for key in sorted(keys)], dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class SpikeClustering:
+    """What :func:`cluster_waveforms` returns.
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (n_waveforms,)
+        Cluster of every waveform, 0..k−1, in :func:`stable_order`.
+    W : ndarray, shape (n_rows, k)
+        Templates, unit-norm columns, ordered like the clusters the argmax
+        rule would form from them: column c *is* cluster c's template for
+        ``assignment="argmax"``; for ``"kmeans"`` a cluster mixes templates
+        (use :func:`cluster_summary` for its mean waveform).
+    H : ndarray, shape (k, n_waveforms)
+        Weights, scaled and ordered to match W, so that W·H is the fit.
+    templates : ndarray of float64, shape (k, n_samples)
+        The columns of W as waveforms (see :func:`templates_from_w`).
+    V : ndarray, shape (n_rows, n_waveforms)
+        The non-negative data that was factored.
+    transform, assignment : str
+    description : str
+        What the transform did.
+    result : NMFResult
+        The kept fit (smallest final loss over the restarts) as
+        :func:`~nnmf_core.factorize.factorize` returned it: its W and H are
+        neither scaled nor reordered.
+    loss_history : ndarray, shape (n_iter,)
+        Loss per iteration of the kept fit.
+    restart_losses : ndarray, shape (n_restarts,)
+        Final loss of every restart.
+    restart_labels : list of ndarray
+        The clusters every restart on its own would have given.
+    """
+
+    labels: np.ndarray
+    W: np.ndarray
+    H: np.ndarray
+    templates: np.ndarray
+    V: np.ndarray
+    transform: str
+    assignment: str
+    description: str
+    result: NMFResult
+    loss_history: np.ndarray
+    restart_losses: np.ndarray
+    restart_labels: list
+
+    @property
+    def k(self) -> int:
+        return self.W.shape[1]
+
+    @property
+    def restart_agreement(self) -> float:
+        """Mean pairwise ARI of the restarts' clusters (NaN for one restart)."""
+        return stability(self.restart_labels)
+
+
+def _assigned(H: np.ndarray, k: int, assignment: str, random_state: int, n_init: int = KMEANS_INITS) -> np.ndarray:
+    """The clusters of a known ``assignment`` rule (a key of :data:`ASSIGNMENTS`)."""
+    if assignment == "argmax":
+        return _clusters_from_h(H)
+    return _clusters_by_kmeans(H, k, random_state, n_init)
+
+
+def cluster_waveforms(
+    waveforms,
+    k: int,
+    *,
+    transform: str = DEFAULT_TRANSFORM,
+    assignment: str = DEFAULT_ASSIGNMENT,
+    solver: str = "hals",
+    init="nndsvda",
+    max_iter: int = 500,
+    tol: float = 1e-4,
+    n_restarts: int = DEFAULT_RESTARTS,
+    random_state: int | None = 0,
+    dtype=np.float32,
+    on_iteration=None,
+) -> SpikeClustering:
+    """Cluster spike waveforms with NMF: transform, factor, assign, renumber.
+
+    Runs :func:`~nnmf_core.factorize.factorize` ``n_restarts`` times — the
+    first from ``init``, the others from seeded random starts (all random if
+    ``init="random"``) — keeps the fit with the smallest final loss, scales
+    W's columns to unit norm (:func:`unit_norm_columns`), assigns clusters,
+    and numbers them in :func:`stable_order`.
+
+    The defaults — split, HALS, k-means on the unit-length columns of H, 2
+    restarts — find the units of the bundled sample with ARI 0.99 (PCA +
+    k-means: 0.96) and the same clusters from any random start (mean
+    pairwise ARI 0.997 over 10 seeds with ``init="random"``). The article's
+    argmax rule reaches only about 0.6 there even after the split: NMF learns
+    *parts* (a trough, a peak) that several units share, so the strongest
+    part does not name the unit; the mix of parts does.
+
+    Parameters
+    ----------
+    waveforms : array_like, shape (n_waveforms, n_samples)
+        One waveform per row.
+    k : int
+        Rank of the factorization = number of clusters.
+    transform : {"split", "per-sample shift", "shift"}
+        See :func:`nonnegative`.
+    assignment : {"argmax", "kmeans"}
+        ``"argmax"``: the strongest template (the article's rule);
+        ``"kmeans"``: k-means on the unit-length columns of H.
+    solver : {"hals", "mu"}
+        ``"mu"`` is the article's multiplicative rule.
+    init : {"nndsvda", "nndsvd", "random"} or tuple (W0, H0)
+        Start of the first restart.
+    max_iter, tol : int, float
+        Passed to :func:`~nnmf_core.factorize.factorize` (per restart).
+    n_restarts : int
+        Independent fits; the smallest final loss wins.
+    random_state : int or None
+        Seed of all the random starts and of k-means.
+    dtype : float32 or float64
+        Precision of the factorization.
+    on_iteration : callable(i, loss) -> bool or None
+        Progress callback, passed to every restart (``i`` counts from 1
+        again in each); returning True stops the fit and skips the
+        remaining restarts.
+
+    Returns
+    -------
+    SpikeClustering
+    """
+    X, k = _checked_clustering(waveforms, k, transform, assignment, n_restarts, random_state)
+    return _cluster_waveforms(
+        X, k, transform=transform, assignment=assignment, solver=solver, init=init, max_iter=max_iter, tol=tol,
+        n_restarts=n_restarts, random_state=random_state, dtype=dtype, on_iteration=on_iteration,
+    )
+
+
+def _checked_clustering(waveforms, k, transform: str, assignment: str, n_restarts, random_state) -> tuple[np.ndarray, int]:
+    """The checks of :func:`cluster_waveforms`' arguments, in the order they are
+    reported; returns the waveforms as float64 and ``k`` as an int."""
+    X = _checked_waveforms(waveforms)
+    k = _checked_k(k, X.shape[0])
+    _checked_shapes(X, k)
+    _checked_assignment(assignment)
+    _checked_count(n_restarts, "n_restarts", 1)
+    _checked_transform(transform)
+    _checked_random_state(random_state)
+    return X, k
+
+
+def _cluster_waveforms(
+    X: np.ndarray, k: int, *, transform: str, assignment: str, solver: str, init, max_iter: int, tol: float,
+    n_restarts: int, random_state: int | None, dtype, on_iteration,
+) -> SpikeClustering:
+    """:func:`cluster_waveforms` of checked arguments (see :func:`_checked_clustering`)."""
+    n_samples = X.shape[1]
+    V, description = _nonnegative(X, transform)
+    seeds = _seed_sequence(random_state).spawn(int(n_restarts))
+    kmeans_seed = int(seeds[0].generate_state(1)[0] % (2**31))
+
+    best, restart_losses, restart_labels = None, [], []
+    for restart, seed in enumerate(seeds):
+        start = init if restart == 0 else "random"
+        fit = factorize(
+            V, k, solver=solver, init=start, max_iter=max_iter, tol=tol,
+            random_state=np.random.default_rng(seed), dtype=dtype, on_iteration=on_iteration,
+        )
+        final = float(fit.loss_history[-1]) if fit.loss_history.size else math.inf
+        restart_losses.append(final)
+        _, H_scaled = unit_norm_columns(fit.W, fit.H)
+        restart_labels.append(_assigned(H_scaled, k, assignment, kmeans_seed))
+        if best is None or final < best[1]:
+            best = (fit, final, restart)
+        if fit.stopped_early:
+            break
+    fit = best[0]
+    W, H = unit_norm_columns(fit.W, fit.H)
+
+    # components in the order of their argmax clusters; labels in their own order
+    component_labels = _clusters_from_h(H)
+    component_order = stable_order(X, component_labels, k)
+    W, H = W[:, component_order], H[component_order]
+    if assignment == "argmax":
+        labels = np.argsort(component_order)[component_labels]
+    else:
+        raw = restart_labels[best[2]]
+        labels = np.argsort(stable_order(X, raw, k))[raw]
+    restart_labels = [np.argsort(stable_order(X, raw, k))[raw] for raw in restart_labels]
+
+    return SpikeClustering(
+        labels=labels.astype(np.int64),
+        W=W,
+        H=H,
+        templates=templates_from_w(W, transform, n_samples),
+        V=V,
+        transform=transform,
+        assignment=assignment,
+        description=description,
+        result=fit,
+        loss_history=fit.loss_history,
+        restart_losses=np.asarray(restart_losses),
+        restart_labels=restart_labels,
+    )
+

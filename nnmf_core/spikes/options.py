@@ -1,0 +1,79 @@
+"""The options of an NMF clustering method: one label table per option, the
+defaults, and a method's name for a person.
+
+The tables are the single source of the words every page shows for an
+option (keys are what the functions take), and of the choices an unknown key
+is refused with.
+
+>>> list(TRANSFORMS), list(ASSIGNMENTS)
+(['split', 'per-sample shift', 'shift'], ['argmax', 'kmeans'])
+>>> method_name("split", "hals", "kmeans")
+'NMF: split into ± parts, HALS, k-means on H'
+"""
+
+from __future__ import annotations
+
+from nnmf_core.errors import InputError
+from nnmf_core.factorize import SOLVER_LABELS
+
+#: Non-negativity transforms (see :func:`~nnmf_core.spikes.nonnegative`): key -> label for a person.
+TRANSFORMS = {
+    "split": "Split into ± parts (lossless)",
+    "per-sample shift": "Per-sample shift",
+    "shift": "Global shift (as in the article)",
+}
+#: Ways to turn H into clusters: key -> label for a person.
+ASSIGNMENTS = {
+    "argmax": "Argmax of H (as in the article)",
+    "kmeans": "k-means on H",
+}
+
+DEFAULT_TRANSFORM = "split"
+DEFAULT_ASSIGNMENT = "kmeans"
+#: Restarts of :func:`~nnmf_core.spikes.cluster_waveforms` unless asked
+#: otherwise; the fit with the smallest final loss is kept.
+DEFAULT_RESTARTS = 2
+
+
+def _phrase(label: str) -> str:
+    """A label as a phrase inside a sentence: its note in parentheses dropped,
+    a capital first letter lowered unless the word is an acronym ('HALS')."""
+    text = label.split(" (")[0]
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def method_name(transform: str, solver: str, assignment: str) -> str:
+    """A short label for an NMF clustering method, made from the option tables.
+
+    Parameters
+    ----------
+    transform : str
+        A key of :data:`TRANSFORMS`.
+    solver : str
+        A key of :data:`~nnmf_core.factorize.SOLVER_LABELS`.
+    assignment : str
+        A key of :data:`ASSIGNMENTS`.
+
+    Returns
+    -------
+    str
+        E.g. ``'NMF: global shift, MU, argmax of H'``; an unknown key is
+        shown as given (a solver in capitals).
+
+    Examples
+    --------
+    >>> method_name("shift", "mu", "argmax")
+    'NMF: global shift, MU, argmax of H'
+    """
+    return (f"NMF: {_phrase(TRANSFORMS.get(transform, transform))}, "
+            f"{_phrase(SOLVER_LABELS.get(solver, solver.upper()))}, {_phrase(ASSIGNMENTS.get(assignment, assignment))}")
+
+
+def _checked_transform(transform: str) -> None:
+    if transform not in tuple(TRANSFORMS):  # compared, not hashed: any object is refused with the sentence
+        raise InputError(f"Unknown non-negativity transform {transform!r}; choose one of {', '.join(TRANSFORMS)}.")
+
+
+def _checked_assignment(assignment: str) -> None:
+    if assignment not in ASSIGNMENTS:
+        raise InputError(f"Unknown assignment {assignment!r}; choose one of {', '.join(ASSIGNMENTS)}.")
