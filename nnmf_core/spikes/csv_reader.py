@@ -65,6 +65,15 @@ class WaveformTable:
     notes : list of str
         Warnings that did not stop the reading (duplicate ids, flat
         waveforms, …), each a sentence.
+    spike_times : ndarray of float64, shape (n_waveforms,), or None
+        When each spike happened, in seconds from the start of the recording,
+        if the file says (a time column, or ``spike_times`` in an ``.npz``).
+    sampling_rate : float or None
+        Samples per second of the waveforms, if the file says (a ``# fs=``
+        comment, a ``sampling_rate`` column or array).
+    channels : int
+        How many channels each row holds, concatenated channel after channel
+        (C channels × T samples = n_samples); 1 for single-channel waveforms.
     """
 
     waveforms: np.ndarray
@@ -72,6 +81,9 @@ class WaveformTable:
     sample_names: list
     label_columns: dict
     notes: list = field(default_factory=list)
+    spike_times: np.ndarray | None = None
+    sampling_rate: float | None = None
+    channels: int = 1
 
     @property
     def n_waveforms(self) -> int:
