@@ -1,5 +1,6 @@
 """Streamlit glue the pages share: a bounded result cache whose misses are
-computed in plain sight, with a progress bar and the loss curve drawn live.
+computed in plain sight, with a progress bar and the loss curve drawn live,
+each miss taking its turn at the server's one work gate.
 
 The cache is ``st.cache_data(max_entries=…)``, keyed on a short string the page
 builds from a content digest and the parameters, never on a large array. The
@@ -14,12 +15,17 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
 
+from nnmf_core import InputError
+from nnmf_core._text import counted
 from nnmf_core.figures import loss_curve
+from nnmf_core.gate import Ticket, WorkGate
+from nnmf_core.threads import usable_cores
 
 #: Results kept across sessions; each holds factors and a few images, a few MB.
 MAX_CACHED_RESULTS = 24
@@ -27,6 +33,14 @@ MAX_CACHED_RESULTS = 24
 #: short enough that a public server gives the memory back after visitors
 #: leave. NNMF_CACHE_TTL overrides it (the memory benchmark shortens it).
 CACHE_TTL = float(os.environ.get("NNMF_CACHE_TTL", 900))
+#: Memory the jobs running at once may need together (estimates made before
+#: they start). NNMF_WORK_MEMORY_MB overrides it; jobs queue beyond it.
+WORK_MEMORY_BYTES = int(float(os.environ.get("NNMF_WORK_MEMORY_MB", 600)) * 1_000_000)
+#: Jobs that may run at once: the usable cores, or NNMF_WORK_SLOTS.
+WORK_SLOTS = int(os.environ.get("NNMF_WORK_SLOTS", 0)) or usable_cores()
+#: What a job costs when its page gives no estimate (a fit at the working size).
+DEFAULT_JOB_BYTES = 40_000_000
+_CANCELLED = "_work_cancelled"
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
@@ -53,16 +67,65 @@ def _kept(key: str, _value: Any = None) -> Any:
     return _value
 
 
-def cached_or_computed(key: str, compute: Callable[[], Any]) -> Any:
+@st.cache_resource(show_spinner=False)
+def work_gate() -> WorkGate:
+    """The server's one gate for heavy work, shared by every session: as many
+    ``WORK_SLOTS`` jobs at once, within ``WORK_MEMORY_BYTES``."""
+    return WorkGate(slots=WORK_SLOTS, memory_bytes=WORK_MEMORY_BYTES)
+
+
+def cached_or_computed(key: str, compute: Callable[[], Any], *, cost_bytes: int = DEFAULT_JOB_BYTES,
+                       seconds: float | None = None) -> Any:
     """The cached value for ``key``; on a miss, ``compute()`` runs (drawing its
-    own progress) and its value is cached under ``key``."""
+    own progress) once the work gate lets it, and its value is cached under
+    ``key``. ``cost_bytes`` estimates the memory the computation needs and
+    ``seconds`` its length (for the wait shown to people queueing behind it)."""
     try:
         return _kept(key)
     except LookupError:
         pass
-    value = compute()
+    if st.session_state.get(_CANCELLED) == key:
+        del st.session_state[_CANCELLED]
+        raise InputError("You left the queue, so this was not computed. Change a setting or reload to try again.")
+    with _turn(key, cost_bytes, seconds):
+        try:  # another session may have computed it while this one queued
+            return _kept(key)
+        except LookupError:
+            pass
+        value = compute()
     _kept(key, value)  # storing also drops entries past their TTL
     return value
+
+
+@contextmanager
+def _turn(key: str, cost_bytes: int, seconds: float | None) -> Iterator[None]:
+    """Hold a place at the work gate while the block runs. A session that waits
+    sees where it stands and may leave the queue; however the run ends (done,
+    an error, the visitor clicking elsewhere or closing the tab), the place is
+    given back."""
+    ticket = work_gate().ticket(cost_bytes, seconds)
+    try:
+        if not ticket.admitted():
+            _wait_in_line(ticket, key)
+        yield
+    finally:
+        ticket.release()
+
+
+def _wait_in_line(ticket: Ticket, key: str) -> None:
+    box = st.empty()
+    with box.container():
+        message = st.empty()
+        st.button("Leave the queue", key=f"leave|{key}", on_click=_leave_queue, args=(key,))
+    while not ticket.wait(timeout=0.5):
+        ahead, left = ticket.jobs_ahead(), ticket.expected_wait()
+        message.info(f"The server is busy: {counted(ahead, 'job')} ahead of yours — about {max(left, 1):.0f} s. "
+                     "Yours starts as soon as one finishes.", icon=":material/hourglass_top:")
+    box.empty()
+
+
+def _leave_queue(key: str) -> None:
+    st.session_state[_CANCELLED] = key
 
 
 class LiveLoss:

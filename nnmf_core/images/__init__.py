@@ -18,6 +18,7 @@ Modules
 - ``baselines``: the truncated SVD and JPEG at a byte budget.
 - ``parts``: :func:`component_images`.
 - ``encode``: :func:`png_bytes`.
+- ``patches``: a picture as a matrix of p × p patches, and back.
 
 Conventions
 -----------
@@ -38,7 +39,7 @@ from nnmf_core.images.baselines import (
     svd_reconstruction,
     svd_reconstructions,
 )
-from nnmf_core.images.decode import LoadedImage, load_image, load_sample_image
+from nnmf_core.images.decode import LoadedImage, decode_memory_bytes, load_image, load_sample_image
 from nnmf_core.images.encode import png_bytes
 from nnmf_core.images.limits import (
     DATA_DIR,
@@ -55,6 +56,7 @@ from nnmf_core.images.limits import (
 from nnmf_core.images.matrix import MATRIX_MODES, channel_matrices, image_from_channels, image_to_matrix, matrix_to_image
 from nnmf_core.images.metrics import psnr, relative_error, ssim
 from nnmf_core.images.parts import component_images
+from nnmf_core.images.patches import PatchGrid, patch_grid, patch_matrix, patches_as_pictures, picture_from_patches
 from nnmf_core.images.resize import working_copy
 from nnmf_core.images.storage import (
     break_even_rank,
@@ -79,6 +81,7 @@ __all__ = [
     "DATA_DIR",
     "LoadedImage",
     "JpegAtSize",
+    "decode_memory_bytes",
     "load_image",
     "load_sample_image",
     "working_copy",
@@ -102,4 +105,10 @@ __all__ = [
     "jpeg_at_size",
     "component_images",
     "png_bytes",
+    # patches
+    "PatchGrid",
+    "patch_grid",
+    "patch_matrix",
+    "picture_from_patches",
+    "patches_as_pictures",
 ]

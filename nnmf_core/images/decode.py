@@ -30,7 +30,7 @@ from nnmf_core.images.limits import (
     SAMPLE_IMAGES,
 )
 
-__all__ = ["LoadedImage", "load_image", "load_sample_image"]
+__all__ = ["LoadedImage", "decode_memory_bytes", "load_image", "load_sample_image"]
 
 _FRAME_WORDS = {  # format -> (what the file is, what its parts are called)
     "GIF": ("Animated GIF", "frames"),
@@ -187,6 +187,37 @@ def load_image(
         notes=tuple(notes),
         is_grayscale=is_grayscale,
     )
+
+
+def decode_memory_bytes(data: bytes, max_side: int | None = None) -> int:
+    """About how many bytes :func:`load_image` will hold at its peak for
+    ``data`` decoded with ``max_side``, read from the header alone (no pixel
+    is decoded); 0 for a file that is not a readable image (it is refused
+    before it costs anything).
+
+    Pillow holds most pictures at 4 bytes a pixel while decoding; a JPEG asked
+    for a smaller size decodes at 1/2, 1/4 or 1/8 of each side.
+
+    >>> import io
+    >>> buffer = io.BytesIO()
+    >>> Image.new("RGB", (4000, 3000)).save(buffer, "PNG")
+    >>> decode_memory_bytes(buffer.getvalue()) // 1_000_000
+    96
+    """
+    try:
+        with Image.open(io.BytesIO(bytes(data)), formats=READABLE_FORMATS) as image:
+            width, height = image.size
+            file_format = image.format
+    except Exception:  # any unreadable file is refused by load_image before it costs memory
+        return 0
+    if file_format == "JPEG" and max_side is not None:
+        scale = 1
+        while scale < 8 and max(width, height) // (2 * scale) >= 2 * max_side:
+            scale *= 2
+        width, height = -(-width // scale), -(-height // scale)
+    # the decoded picture, plus the 8-bit RGB array made from it (the full
+    # size when nothing is reduced)
+    return 4 * width * height + 3 * width * height
 
 
 def load_sample_image(name: str = DEFAULT_SAMPLE_IMAGE) -> LoadedImage:
