@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_idle_async
+from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, rss_mb, start_server, stop_server, wait_idle_async
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUEUE_TEXT = "ahead of yours"
@@ -41,14 +41,6 @@ new MutationObserver(() => {
   if (document.body && document.body.innerText.includes('QUEUE_TEXT')) window.__sawQueue = true;
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """.replace("QUEUE_TEXT", QUEUE_TEXT)
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 def phone_photo(index: int) -> tuple[str, bytes, str]:

@@ -26,19 +26,11 @@ import time
 import numpy as np
 from PIL import Image
 
-from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_idle_async
+from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, rss_mb, start_server, stop_server, wait_idle_async
 from nnmf_core.spikes import synthetic_spikes
 
 SESSION_TTL = 10
 CACHE_TTL = 60
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 def image_upload(index: int) -> tuple[str, bytes, str]:

@@ -72,6 +72,15 @@ def start_server(python: str = sys.executable, cwd: Path = ROOT, timeout: float 
     raise RuntimeError(f"streamlit did not answer /_stcore/health within {timeout:.0f} s")
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (VmRSS, Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
 def stop_server(process) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
