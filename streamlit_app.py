@@ -27,7 +27,8 @@ def home() -> None:
             "The **rank** *k* is yours to choose. Each of the *k* columns of *W* is a "
             "feature (a part of the picture, a spike template); each column of *H* says how "
             "much of every feature it takes to rebuild one column of *V*. Because nothing "
-            "may be negative, features can only add up, never cancel: the parts look like parts."
+            "may be negative, features can only add up, never cancel: when each column of *V* is "
+            "a small picture (a patch of a photo, a face), the features come out as pieces of it."
         )
         st.markdown("The fit makes the squared distance between *V* and *WH* small:")
         st.latex(r"L(W,H) \;=\; \lVert V - WH \rVert_F^2 \;=\; \sum_{i,j}\bigl(V_{ij} - (WH)_{ij}\bigr)^2")
@@ -61,10 +62,13 @@ def home() -> None:
 
 PAGE_LINKS = [
     ("app_pages/compression.py", "Compression", "Factor a photo at any rank; see quality, size, SVD and JPEG side by side."),
+    ("app_pages/learn.py", "Learn NMF", "Replay a fit iteration by iteration; race MU, HALS, KL-MU and scikit-learn."),
+    ("app_pages/learn_parts.py", "Parts, gaps and rank",
+     "Parts that look like parts (patches), filling in hidden pixels, and choosing the rank from held-out entries."),
     ("app_pages/spike_clustering.py", "Spike clustering", "Sort spike waveforms by their strongest NMF template."),
 ]
+PAGE_ICONS = [":material/image:", ":material/school:", ":material/extension:", ":material/bolt:"]
 
 pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-pages += [st.Page(page, title=label, icon=icon)
-          for (page, label, _), icon in zip(PAGE_LINKS, [":material/image:", ":material/bolt:"])]
+pages += [st.Page(page, title=label, icon=icon) for (page, label, _), icon in zip(PAGE_LINKS, PAGE_ICONS)]
 st.navigation(pages).run()

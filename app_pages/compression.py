@@ -47,14 +47,11 @@ MODE_LABELS = {"colour": "Full colour", "luminance": "Luminance (gray)", "red": 
 LAYOUT_LABELS = {"joint": "Joint: V = [R | G | B], one shared W", "per-channel": "Per channel: three W and H"}
 INIT_LABELS = {"nndsvda": "NNDSVDa (from the SVD)", "nndsvd": "NNDSVD (zeros kept)", "random": "Random (as in the article)"}
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
-TABS = ["Loss and factors", "Rank sweep", "Baselines: SVD and JPEG", "Parts gallery"]
+TABS = ["Numbers, loss and factors", "Rank sweep", "Baselines: SVD and JPEG", "Parts gallery"]
 
 st.title("Image compression with NMF")
-st.caption(
-    "An n × m picture is n·m numbers. NMF writes it as W (n × k) times H (k × m), k(n + m) numbers, "
-    "all non-negative. Pick a picture and a rank k in the sidebar, then see what the factors keep, "
-    "what they cost, and how they compare with the best possible rank-k matrix and with JPEG."
-)
+st.caption("An n × m picture is n·m numbers; NMF stores it as W (n × k) times H (k × m), k(n + m) non-negative "
+           "numbers. Pick a picture and a rank in the sidebar.")
 
 # ---- settings from the link, once per visit (widget keys are the setting names)
 if "rank" not in st.session_state:
@@ -63,35 +60,35 @@ if "rank" not in st.session_state:
     for problem in link_problems:
         st.warning(plain(problem))
 
-# ---- sidebar
+# ---- sidebar: the everyday settings and the button first, the rest folded away
 with st.sidebar:
-    st.header("Picture")
     st.selectbox("Sample picture", list(SAMPLE_IMAGES), key="sample")
+    with st.form("fit"):
+        st.selectbox("Matrix from", MATRIX_MODES, format_func=MODE_LABELS.get, key="mode")
+        rank_column, iterations_column = st.columns(2)
+        rank_column.number_input("Rank k", *INTEGER_LIMITS["rank"], step=1, key="rank")
+        iterations_column.number_input("Iterations", *INTEGER_LIMITS["max_iter"], step=50, key="max_iter")
+        st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, key="solver", horizontal=True)
+        st.form_submit_button("Compress", type="primary", width="stretch")
+        with st.expander("More settings"):
+            st.radio("Colour layout (full colour only)", COLOUR_LAYOUTS, format_func=LAYOUT_LABELS.get,
+                     key="colour_layout")
+            st.select_slider("Working size (longest side, px)", WORKING_SIDE_CHOICES, key="max_side",
+                             help="Larger pictures are shrunk to this size before the fit.")
+            st.selectbox("Start", INITS, format_func=INIT_LABELS.get, key="init")
+            restarts_column, seed_column = st.columns(2)
+            restarts_column.number_input("Restarts", *INTEGER_LIMITS["n_restarts"], step=1, key="n_restarts",
+                                         help="Independent starts; the one with the lowest loss is kept.")
+            seed_column.number_input("Random seed", *INTEGER_LIMITS["random_state"], step=1, key="random_state")
+            st.select_slider("Stop when the loss falls by less than", TOLERANCES, key="tol",
+                             format_func=lambda tol: "never" if tol == 0 else f"{tol:g}",
+                             help="Relative fall of the loss over the last 10 iterations.")
     upload = st.file_uploader(
-        "Or upload your own", type=UPLOAD_TYPES, key="upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+        "Or upload your own picture", type=UPLOAD_TYPES, key="upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20,
         help=f"PNG, JPEG, WebP, BMP, TIFF or GIF up to {MAX_UPLOAD_BYTES // 2**20} MB and "
              f"{MAX_PIXELS / 1e6:.0f} megapixels. It is used instead of the sample while it is here; "
              "it is never stored.",
     )
-    with st.form("fit"):
-        st.header("Factorization")
-        st.selectbox("Matrix from", MATRIX_MODES, format_func=MODE_LABELS.get, key="mode")
-        st.radio("Colour layout (full colour only)", COLOUR_LAYOUTS, format_func=LAYOUT_LABELS.get,
-                 key="colour_layout")
-        st.select_slider("Working size (longest side, px)", WORKING_SIDE_CHOICES, key="max_side",
-                         help="Larger pictures are shrunk to this size before the fit.")
-        st.number_input("Rank k", *INTEGER_LIMITS["rank"], step=1, key="rank")
-        st.number_input("Iterations", *INTEGER_LIMITS["max_iter"], step=50, key="max_iter")
-        st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, key="solver", horizontal=True)
-        st.selectbox("Start", INITS, format_func=INIT_LABELS.get, key="init")
-        restarts_column, seed_column = st.columns(2)
-        restarts_column.number_input("Restarts", *INTEGER_LIMITS["n_restarts"], step=1, key="n_restarts",
-                                     help="Independent starts; the one with the lowest loss is kept.")
-        seed_column.number_input("Random seed", *INTEGER_LIMITS["random_state"], step=1, key="random_state")
-        st.select_slider("Stop when the loss falls by less than", TOLERANCES, key="tol",
-                         format_func=lambda tol: "never" if tol == 0 else f"{tol:g}",
-                         help="Relative fall of the loss over the last 10 iterations.")
-        st.form_submit_button("Compress", type="primary", width="stretch")
     st.caption(
         "This page's address holds the settings above and the sample's name, so a copied link shows the "
         "same view. An uploaded picture cannot travel in a link: whoever opens it sees the sample."
@@ -117,8 +114,9 @@ except InputError as error:
     st.error(f"This file cannot be used. {plain(error)}")
     st.stop()
 
-st.text(f"Picture: {source_name}")
-st.caption(f"{picture.format} file, {readable_bytes(picture.file_bytes)}. {picture.size_note}")
+name_column, about_column = st.columns([1, 2], vertical_alignment="center")
+name_column.text(f"Picture: {source_name}")
+about_column.caption(f"{picture.format} file, {readable_bytes(picture.file_bytes)}. {picture.size_note}")
 for note in picture.notes:
     st.info(plain(note))
 if picture.is_grayscale and settings.mode == "colour":
@@ -154,40 +152,40 @@ except InputError as error:
     st.error(f"This picture cannot be factorized. {plain(error)}")
     st.stop()
 
-# ---- 1. original, reconstruction, error; the numbers
-st.caption(result.layout_description)
-st.plotly_chart(figures.comparison_figure(
-    result.original, result.reconstruction, result.absolute_error,
-    original_title=f"Original ({picture.working_size[0]} × {picture.working_size[1]} px)",
-    reconstruction_title=f"NMF, rank {rank}: {readable_bytes(result.factor_bytes)} of factors"), width="stretch")
-st.caption("Zoom into one picture (drag a box) and the others follow; double-click to zoom out.")
+# ---- 1. original, reconstruction, error (lossless PNG pictures); the numbers
+original_column, nmf_column, error_column = st.columns(3)
+stretched = st.session_state.get("stretch_error", False)
+error_shown, error_top = figures.error_picture(result.absolute_error, None if stretched else figures.ERROR_TOP_LEVELS)
+for column, pixels, title in (
+    (original_column, result.original, f"Original ({picture.working_size[0]} × {picture.working_size[1]} px)"),
+    (nmf_column, result.reconstruction, f"NMF, rank {rank}: {readable_bytes(result.factor_bytes)} of factors"),
+    (error_column, error_shown, "Absolute error |original − NMF|"),
+):
+    column.caption(title)
+    column.image(png_bytes(pixels, compress_level=1), output_format="PNG", width="stretch")  # lossless, fast
+scale_column, bar_column, downloads_column = st.columns([1.1, 2.4, 1], vertical_alignment="center")
+scale_column.toggle("Stretch the error scale", key="stretch_error",
+                    help="Off: one fixed scale (0 to 64 levels), so two fits compare. On: this fit's 99.5th "
+                         "percentile is brightest, to see detail.")
+zoomed = scale_column.toggle("Linked zoom", key="linked_zoom",
+                             help="The three pictures in one chart: zoom into one and the others follow.")
+bar_column.plotly_chart(figures.error_colour_bar(error_top, stretched=stretched), width="stretch",
+                        config={"displayModeBar": False})
+if zoomed:
+    st.plotly_chart(figures.comparison_figure(
+        result.original, result.reconstruction, result.absolute_error, error_top=error_top,
+        original_title="Original", reconstruction_title=f"NMF, rank {rank}"), width="stretch")
 
-quality = st.columns(4)
-quality[0].metric("Relative error", f"{result.relative_error:.4f}", help="‖V − WH‖ / ‖V‖ (Frobenius norms).")
-quality[1].metric("PSNR", f"{result.psnr:.2f} dB", help="Peak signal-to-noise ratio; higher is better.")
-quality[2].metric("SSIM", f"{result.ssim:.3f}", help="Structural similarity; 1 means identical.")
-quality[3].metric("Fit", f"{result.seconds:.2f} s", delta=f"{result.n_iter} iterations", delta_arrow="off",
-                  delta_color="off", delta_description="converged" if result.converged else "hit the limit")
-size = st.columns(4)
-size[0].metric("Numbers stored, k(n + m)", f"{result.numbers_stored:,}",
-               delta=f"{result.numbers_stored / result.original_numbers:.1%}", delta_arrow="off", delta_color="off",
-               delta_description=f"of n·m = {result.original_numbers:,}")
-size[1].metric("Factors as float16", readable_bytes(result.factor_bytes), help="2 bytes per number of W and H.")
-size[2].metric("Picture file", readable_bytes(picture.file_bytes),
-               help="The file as uploaded (or bundled), at its original size, before any downscaling.")
-size[3].metric("Raw pixels", readable_bytes(result.raw_pixel_bytes),
-               help="One byte per pixel value fitted (three per pixel in full colour).")
-
-downloads = st.columns(3)
 stem = f"nmf-rank{rank}-{settings.mode}"
-downloads[0].download_button("Reconstruction (PNG)", partial(png_bytes, result.reconstruction), f"{stem}.png",
-                             "image/png", on_click="ignore", icon=":material/download:", width="stretch")
-downloads[1].download_button("Factors W, H (.npz, float16)", partial(npz_bytes, result), f"{stem}-factors.npz",
-                             "application/octet-stream", on_click="ignore", icon=":material/download:",
-                             width="stretch", help="Read with numpy.load(path, allow_pickle=False).")
-downloads[2].download_button("Loss history (CSV)", partial(loss_csv_bytes, result.loss_histories),
-                             f"{stem}-loss.csv", "text/csv", on_click="ignore", icon=":material/download:",
-                             width="stretch")
+with downloads_column.popover("Downloads", icon=":material/download:", width="stretch"):
+    st.download_button("Reconstruction (PNG)", partial(png_bytes, result.reconstruction), f"{stem}.png",
+                       "image/png", on_click="ignore", icon=":material/download:", width="stretch")
+    st.download_button("Factors W, H (.npz, float16)", partial(npz_bytes, result), f"{stem}-factors.npz",
+                       "application/octet-stream", on_click="ignore", icon=":material/download:",
+                       width="stretch", help="Read with numpy.load(path, allow_pickle=False).")
+    st.download_button("Loss history (CSV)", partial(loss_csv_bytes, result.loss_histories),
+                       f"{stem}-loss.csv", "text/csv", on_click="ignore", icon=":material/download:",
+                       width="stretch")
 
 # ---- tabs: each is built only while it is open
 loss_tab, sweep_tab, baseline_tab, parts_tab = st.tabs(TABS, key="view", on_change="rerun", bind="query-params")
@@ -195,6 +193,22 @@ channel_picker = partial(st.radio, "Channel", range(3), format_func=lambda i: CH
 
 if loss_tab.open:
     with loss_tab:
+        st.caption(result.layout_description)
+        quality, size = st.columns(4), st.columns(4)
+        quality[0].metric("Relative error", f"{result.relative_error:.4f}", help="‖V − WH‖ / ‖V‖ (Frobenius norms).")
+        quality[1].metric("PSNR", f"{result.psnr:.2f} dB", help="Peak signal-to-noise ratio; higher is better.")
+        quality[2].metric("SSIM", f"{result.ssim:.3f}", help="Structural similarity; 1 means identical.")
+        quality[3].metric("Fit", f"{result.seconds:.2f} s", delta=f"{result.n_iter} iterations", delta_arrow="off",
+                          delta_color="off", delta_description="converged" if result.converged else "hit the limit")
+        size[0].metric("Numbers stored, k(n + m)", f"{result.numbers_stored:,}",
+                       delta=f"{result.numbers_stored / result.original_numbers:.1%}", delta_arrow="off",
+                       delta_color="off", delta_description=f"of n·m = {result.original_numbers:,}")
+        size[1].metric("Factors as float16", readable_bytes(result.factor_bytes),
+                       help="2 bytes per number of W and H.")
+        size[2].metric("Picture file", readable_bytes(picture.file_bytes),
+                       help="The file as uploaded (or bundled), at its original size, before any downscaling.")
+        size[3].metric("Raw pixels", readable_bytes(result.raw_pixel_bytes),
+                       help="One byte per pixel value fitted (three per pixel in full colour).")
         log_y = st.toggle("Logarithmic loss axis", key="log_loss")
         st.plotly_chart(figures.loss_curves(result.loss_histories, log_y=log_y, max_iter=result.max_iter),
                         width="stretch")
@@ -240,8 +254,9 @@ if sweep_tab.open:
         else:
             if choice.note:
                 st.caption(choice.note)
+            sweep_log = st.toggle("Logarithmic loss axis", key="sweep_log_loss")
             st.plotly_chart(figures.rank_sweep_figure(sweep.original, sweep.reconstructions, sweep.loss_histories,
-                                                      sweep.ranks, sweep.psnr), width="stretch")
+                                                      sweep.ranks, sweep.psnr, log_y=sweep_log), width="stretch")
             st.plotly_chart(figures.storage_and_quality_figure(
                 sweep.ranks, sweep.numbers_stored, sweep.original_numbers, sweep.storage_line,
                 sweep.break_even_rank, sweep.psnr, sweep.svd_psnr), width="stretch")
@@ -261,7 +276,8 @@ if baseline_tab.open:
         st.dataframe(compared.rows, width="stretch", hide_index=True, column_config={
             "bytes": st.column_config.NumberColumn("bytes", format="localized")})
         st.caption("All three are measured against the same original. The SVD's U·S and Vᵀ hold k(n + m) numbers, "
-                   "like W and H, stored as float16 too; JPEG gets the factors' byte count as its budget.")
+                   "like W and H, stored as float16 too; JPEG may use up to the factors' bytes, and uses fewer "
+                   "when even its best quality (95) needs less.")
 
 if parts_tab.open:
     with parts_tab:
@@ -271,7 +287,8 @@ if parts_tab.open:
         st.plotly_chart(figures.parts_gallery_figure(
             gallery.pictures, titles, title=f"The {len(titles)} largest of {rank} parts ({gallery.name})"),
             width="stretch")
-        st.caption("Each part is one column of W times the matching row of H, brightened to be visible on its "
-                   "own; W·H is the sum of all k parts. Nothing is negative, so parts can only add light, never "
-                   "take it away — that is what makes them look like pieces of the picture. The percentage is "
-                   "each part's share of the total size ‖W[:, i]‖·‖H[i, :]‖.")
+        st.caption("Each part is one column of W times the matching row of H (brightened to be seen alone); W·H is "
+                   "the sum of all k. A part is an outer product, column × row, so every part of one whole-picture "
+                   "matrix is a plaid of horizontal and vertical stripes, not a piece of an object. For parts that "
+                   "are pieces, cut the picture into patches (the Learn NMF pages: Parts, gaps and rank). The "
+                   "percentage is each part's share of the total size ‖W[:, i]‖·‖H[i, :]‖.")

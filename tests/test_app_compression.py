@@ -55,6 +55,11 @@ def assert_clean(at: AppTest) -> None:
     assert not at.exception, [item.value for item in at.exception]
 
 
+def images_shown(at: AppTest) -> list:
+    """The pictures drawn with st.image (lossless PNG files, not chart data)."""
+    return list(at.get("image"))
+
+
 def test_defaults_render_the_notebook_setting():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert_clean(at)
@@ -64,15 +69,37 @@ def test_defaults_render_the_notebook_setting():
     assert metric(at, "Numbers stored, k(n + m)") == f"{20 * (341 + 3 * 512):,}"
     assert metric(at, "Factors as float16") == "75.1 kB"
     assert metric(at, "PSNR").endswith(" dB")
-    assert picture_count(figures_shown(at)[0]) == 3  # original, reconstruction, error
+    assert len(images_shown(at)) == 3  # original, reconstruction, error map
+    captions = [caption.value for caption in at.caption]
+    assert "Original (512 × 341 px)" in captions and "NMF, rank 20: 75.1 kB of factors" in captions
     labels = [button.label for button in at.get("download_button")]
     assert labels == ["Reconstruction (PNG)", "Factors W, H (.npz, float16)", "Loss history (CSV)"]
     assert at.query_params["rank"] == "20" and at.query_params["iter"] == "300"
-    # The first tab shows the loss curve and W, H, W×H with their shapes.
-    loss, factors = figures_shown(at)[1:3]
+    # The error map's colour bar, then the first tab: the loss curve and W, H, W×H with their shapes.
+    colour_bar, loss, factors = figures_shown(at)
+    assert colour_bar["data"][0]["marker"]["cmax"] == 64
     assert loss["layout"]["title"]["text"] == "Loss over iterations"
     titles = [annotation["text"] for annotation in factors["layout"]["annotations"]]
-    assert "W (341 × 20)" in titles and "H (20 × 1536)" in titles
+    assert "W<br>(341 × 20)" in titles and "H (20 × 1536)" in titles
+
+
+def test_the_default_view_sends_little_chart_data():
+    """Pictures go as PNG files (st.image), not inside chart JSON: the default
+    view's charts stay under 400 kB (they were 1.6 MB)."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert sum(len(chart.proto.spec) for chart in at.get("plotly_chart")) <= 400_000
+
+
+def test_the_error_scale_is_fixed_unless_stretched():
+    at = page(**SMALL)
+    assert figures_shown(at)[0]["data"][0]["marker"]["cmax"] == 64
+    at.toggle(key="stretch_error").set_value(True).run()
+    assert_clean(at)
+    bar = figures_shown(at)[0]["data"][0]["marker"]
+    assert bar["cmax"] != 64 and "stretched" in bar["colorbar"]["title"]["text"]
+    at.toggle(key="linked_zoom").set_value(True).run()
+    zoomed = figures_shown(at)[1]
+    assert picture_count(zoomed) == 3 and zoomed["layout"]["xaxis2"]["matches"] == "x"
 
 
 def test_changing_the_rank_changes_the_numbers():
@@ -118,7 +145,7 @@ def test_colour_layouts_and_one_channel_modes():
     assert_clean(split)
     assert metric(split, "Numbers stored, k(n + m)") == f"{3 * 20 * (85 + 128):,}"
     assert split.radio(key="factor_channel").value == 0
-    loss = figures_shown(split)[1]
+    loss = figures_shown(split)[1]  # after the error map's colour bar
     assert [trace["name"] for trace in loss["data"]] == ["red", "green", "blue"]
 
 
@@ -126,6 +153,8 @@ def test_rank_sweep_shows_one_reconstruction_per_rank():
     at = open_tab(page(**SMALL), "Rank sweep")
     assert_clean(at)
     sweep, storage = figures_shown(at)[1:3]
+    first, *others = [trace["yaxis"] for trace in sweep["data"] if trace["type"] == "scatter"]
+    assert all(sweep["layout"][axis.replace("y", "yaxis")]["matches"] == first for axis in others)  # one scale
     assert picture_count(sweep) == 1 + 4  # original + ranks 5, 10, 50 and 100 lowered to 85
     assert any("100 lowered to 85" in caption.value for caption in at.caption)
     assert any("break-even" in annotation["text"] for annotation in storage["layout"]["annotations"])
@@ -145,10 +174,12 @@ def test_baselines_table_and_verdict():
     assert picture_count(figures_shown(at)[1]) == 3
 
 
-def test_parts_gallery_shows_the_largest_parts():
+def test_parts_gallery_shows_the_largest_parts_and_says_what_they_are():
     at = open_tab(page(**SMALL), "Parts gallery")
     assert_clean(at)
     assert picture_count(figures_shown(at)[1]) == 12
+    caption = next(caption.value for caption in at.caption if "outer product" in caption.value)
+    assert "plaid" in caption and "patches" in caption and "look like pieces" not in caption
 
 
 def test_broken_and_black_uploads_show_an_error_and_keep_the_page_usable():

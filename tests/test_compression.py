@@ -22,6 +22,7 @@ from PIL import Image
 from app_pages.compression_state import CompressionSettings, loss_csv_bytes, settings_from_query
 from nnmf_core import figures
 from nnmf_core.compression import (
+    JPEG_BEST_QUALITY,
     Baseline,
     Baselines,
     affordable_fit,
@@ -250,24 +251,49 @@ def test_baselines_svd_bounds_nmf_and_jpeg_keeps_the_budget(picture, joint):
     assert rows[0]["PSNR (dB)"] == round(joint.psnr, 2)
 
 
-def _baselines(nmf_psnr: float, jpeg_psnr: float, svd_psnr: float, fits: bool = True) -> Baselines:
+def _baselines(nmf_psnr: float, jpeg_psnr: float, svd_psnr: float, fits: bool = True, jpeg_bytes: int = 26_500,
+               quality: int = 37) -> Baselines:
     pixels = np.zeros((2, 2), np.uint8)
     return Baselines(
         nmf=Baseline("NMF", pixels, 27_000, nmf_psnr, 0.80, "rank 20"),
         svd=Baseline("Truncated SVD", pixels, 27_000, svd_psnr, 0.82, "rank 20"),
-        jpeg=Baseline("JPEG", pixels, 26_500 if fits else 31_000, jpeg_psnr, 0.93, "quality 37"),
-        budget_bytes=27_000, jpeg_fits_budget=fits, rank=20,
+        jpeg=Baseline("JPEG", pixels, jpeg_bytes if fits else 31_000, jpeg_psnr, 0.93, f"quality {quality}"),
+        budget_bytes=27_000, jpeg_fits_budget=fits, rank=20, jpeg_quality=quality,
     )
 
 
 def test_baseline_summary_is_written_from_the_numbers():
     text = _baselines(25.0, 29.1, 26.2).summary
-    assert "27.0 kB" in text and "4.1 dB higher" in text and "not a codec" in text
+    assert "JPEG in 26.5 kB (quality 37, the most that fits in the factors' 27.0 kB)" in text
+    assert "4.1 dB higher" in text and "not a codec" in text
     assert "1.2 dB higher" in text and "Eckart" in text
-    assert "NMF beats JPEG" in _baselines(30.0, 27.0, 30.5).summary
+    beaten = _baselines(30.0, 27.0, 30.5).summary
+    assert "JPEG in 26.5 kB" in beaten and "3.0 dB lower PSNR than NMF" in beaten and "low quality" in beaten
     assert "about as good" in _baselines(30.0, 30.3, 30.5).summary
-    assert "Even at its lowest quality" in _baselines(30.0, 31.0, 30.5, fits=False).summary
+    over = _baselines(30.0, 31.0, 30.5, fits=False).summary
+    assert "Even at its lowest quality JPEG needs 31.0 kB, more than the factors' 27.0 kB" in over
     assert "within 0.00 dB" in _baselines(30.0, 35.0, 30.0).summary
+
+
+def test_baseline_summary_states_the_bytes_jpeg_used_at_its_quality_cap():
+    """A large budget: JPEG stops at its best quality, far below the factors'
+    bytes, and the sentence says so instead of "at the same" size."""
+    text = _baselines(25.0, 35.4, 26.2, jpeg_bytes=5_400, quality=JPEG_BEST_QUALITY).summary
+    assert "JPEG at its best quality (95) needs only 5.4 kB, 5.0× less than the factors' 27.0 kB" in text
+    assert "10.4 dB higher" in text and "same" not in text.split(".")[0]
+    level = _baselines(30.0, 30.2, 30.5, jpeg_bytes=5_400, quality=JPEG_BEST_QUALITY).summary
+    assert "needs only 5.4 kB" in level and "about as good" in level
+    worse = _baselines(30.0, 28.0, 30.5, jpeg_bytes=5_400, quality=JPEG_BEST_QUALITY).summary
+    assert "needs only 5.4 kB" in worse and "2.0 dB lower PSNR than NMF" in worse and "low quality" not in worse
+
+
+def test_baselines_at_a_high_rank_report_jpeg_s_real_bytes(picture):
+    """The bug a visitor met: rank 100 of a colour photo gives far more bytes
+    than JPEG at quality 95 needs; the sentence must quote JPEG's own size."""
+    high = compress(picture, mode="colour", rank=30, max_iter=30, random_state=0)
+    compared = baselines(picture, high)
+    assert compared.jpeg_quality == JPEG_BEST_QUALITY and compared.jpeg.n_bytes < compared.budget_bytes
+    assert f"needs only {readable_bytes(compared.jpeg.n_bytes)}" in compared.summary
 
 
 # ---- rank sweep -----------------------------------------------------------------
@@ -431,13 +457,28 @@ def test_comparison_figure_has_three_linked_pictures(joint):
     assert fig.layout.yaxis.autorange == "reversed"
 
 
-def test_error_picture_scales_the_error_to_white():
+def test_error_picture_has_a_fixed_scale_unless_stretched():
     error = np.zeros((10, 10), np.uint8)
     error[0, :5] = 40
-    shown, white = figures.error_picture(error)
-    assert white == pytest.approx(np.percentile(error, 99.5))
-    assert shown.max() == 255 and shown.dtype == np.uint8
-    assert figures.error_picture(np.zeros((4, 4), np.uint8))[1] == 1.0
+    error[1, 0] = 200
+    shown, top = figures.error_picture(error)
+    assert top == figures.ERROR_TOP_LEVELS and shown.shape == (10, 10, 3) and shown.dtype == np.uint8
+    brightest, darkest = shown[1, 0], shown[5, 5]
+    assert brightest.sum() > shown[0, 0].sum() > darkest.sum()  # 200 clips to the top colour, 40 below it
+    other, _ = figures.error_picture(np.full((10, 10), 40, np.uint8))
+    assert np.array_equal(other[0, 0], shown[0, 0])  # same error, same colour, whatever else the map holds
+    stretched, stretched_top = figures.error_picture(error, None)
+    assert stretched_top == pytest.approx(np.percentile(error, 99.5))
+    assert figures.error_picture(np.zeros((4, 4), np.uint8), None)[1] == 1.0
+
+
+def test_error_colour_bar_states_its_scale():
+    fixed = figures.error_colour_bar(64)
+    bar = fixed.data[0].marker
+    assert (bar.cmin, bar.cmax) == (0, 64) and bar.showscale and bar.colorbar.orientation == "h"
+    assert "fixed scale" in bar.colorbar.title.text and "64 or more" in bar.colorbar.title.text
+    assert "stretched" in figures.error_colour_bar(23, stretched=True).data[0].marker.colorbar.title.text
+    assert len(fixed.to_json()) < 10_000
 
 
 def test_loss_curves_one_line_per_fit_and_log_axis():
@@ -457,7 +498,7 @@ def test_factor_figure_labels_shapes_and_aligns_panels(joint):
     assert len(heatmaps) == 2 and sum(isinstance(trace, go.Image) for trace in fig.data) == 1
     assert np.shape(heatmaps[0].z) == view.H.shape and np.shape(heatmaps[1].z) == view.W.shape
     texts = [annotation.text for annotation in fig.layout.annotations]
-    assert f"H (6 × {3 * M})" in texts and f"W ({N} × 6)" in texts and f"W × H ({N} × {3 * M})" in texts
+    assert f"H (6 × {3 * M})" in texts and f"W<br>({N} × 6)" in texts and f"W × H ({N} × {3 * M})" in texts
     assert {"<b>R</b>", "<b>G</b>", "<b>B</b>"} <= set(texts)
     assert fig.layout.xaxis.matches == "x3" and fig.layout.yaxis2.matches == "y3"
 
@@ -465,9 +506,30 @@ def test_factor_figure_labels_shapes_and_aligns_panels(joint):
 def test_factor_figure_thins_very_wide_factors():
     W, H = np.ones((10, 3)), np.ones((3, 4100))
     fig = figures.factor_figure(W, H, np.zeros((10, 4100), np.uint8))
-    assert np.shape(fig.data[0].z) == (3, 1367) and fig.data[0].x[1] == 3  # columns keep their numbers
-    assert fig.data[2].dx == 3
-    assert any("1 in 3 columns shown" in annotation.text for annotation in fig.layout.annotations)
+    step = math.ceil(4100 / figures.MAX_HEATMAP_SIDE)
+    assert np.shape(fig.data[0].z) == (3, math.ceil(4100 / step)) and fig.data[0].x[1] == step  # columns keep numbers
+    assert fig.data[2].dx == step
+    assert f"1 in {step} columns shown" in fig.layout.xaxis3.title.text
+
+
+def test_factor_figure_gives_w_and_h_colour_bars(joint):
+    view = factor_view(joint)
+    fig = figures.factor_figure(view.W, view.H, view.product)
+    H_map, W_map = fig.data[0], fig.data[1]
+    assert H_map.showscale is not False and W_map.showscale is not False
+    assert H_map.colorbar.title.text == "H" and W_map.colorbar.title.text == "W"
+    assert W_map.colorbar.orientation == "h" and H_map.zmin == W_map.zmin == 0
+
+
+def test_titles_leave_room_for_the_mode_bar(joint, picture):
+    view = factor_view(joint)
+    sweep = rank_sweep(picture, (1, 3), max_iter=5)
+    built = [figures.factor_figure(view.W, view.H, view.product, title="Factors"),
+             figures.pictures_figure([picture, picture], ["a", "b"]),
+             figures.rank_sweep_figure(sweep.original, sweep.reconstructions, sweep.loss_histories, sweep.ranks,
+                                       sweep.psnr)]
+    for fig in built:
+        assert fig.layout.margin.t >= 30 + figures.MODE_BAR_ROOM
 
 
 def test_rank_sweep_figure_grid(picture):
@@ -478,8 +540,14 @@ def test_rank_sweep_figure_grid(picture):
     lines = [trace for trace in fig.data if isinstance(trace, go.Scatter)]
     assert [trace.name for trace in lines] == ["rank 1", "rank 3"]
     texts = [annotation.text for annotation in fig.layout.annotations]
-    assert texts[0] == "Original" and texts[1].startswith("Rank 1:") and texts[1].endswith("dB")
+    assert texts[0] == "Original" and texts[1].startswith("Rank 1<br>") and texts[1].endswith("dB")
     assert fig.layout.title.text == "Reconstruction and loss per rank"
+    first, second = (fig.layout[trace.yaxis.replace("y", "yaxis")] for trace in lines)
+    assert first.matches is None and second.matches == lines[0].yaxis  # one loss scale for every rank
+    logged = figures.rank_sweep_figure(sweep.original, sweep.reconstructions, sweep.loss_histories, sweep.ranks,
+                                       sweep.psnr, log_y=True)
+    assert {logged.layout[trace.yaxis.replace("y", "yaxis")].type for trace in logged.data
+            if isinstance(trace, go.Scatter)} == {"log"}
 
 
 def test_storage_and_quality_figure_marks_the_picture_and_break_even():

@@ -21,15 +21,26 @@ Modules
 - ``baselines``: the truncated SVD and JPEG at the same size.
 - ``sweep``: several ranks side by side.
 - ``factors_file``: the factors as an ``.npz`` file.
+- ``patches``: the picture as a dictionary of p × p patch parts, measured
+  against the whole picture at the same bytes.
 """
 
 from nnmf_core._text import readable_bytes
-from nnmf_core.compression.baselines import Baseline, Baselines, baselines
+from nnmf_core.compression.baselines import JPEG_BEST_QUALITY, Baseline, Baselines, baselines
 from nnmf_core.compression.budget import AffordableFit, affordable_fit
 from nnmf_core.compression.factors_file import npz_bytes
 from nnmf_core.compression.fit import Compression, FittedFactors, compress
 from nnmf_core.compression.matrices import CHANNEL_NAMES, COLOUR_LAYOUTS, fit_matrices, largest_rank, usable_rank
 from nnmf_core.compression.parts import FactorView, PartsGallery, factor_view, parts_gallery
+from nnmf_core.compression.patches import (
+    PATCH_MODES,
+    PATCH_SIZES,
+    PatchCompression,
+    PatchRebuild,
+    WholePicture,
+    patch_compress,
+    patch_rebuild,
+)
 from nnmf_core.compression.picture import WorkingImage, sample_working_image, working_image
 from nnmf_core.compression.sweep import (
     DEFAULT_SWEEP_RANKS,
@@ -59,6 +70,7 @@ __all__ = [
     "compress",
     "FactorView",
     "factor_view",
+    "JPEG_BEST_QUALITY",
     "Baseline",
     "Baselines",
     "baselines",
@@ -71,4 +83,12 @@ __all__ = [
     "npz_bytes",
     "png_bytes",
     "readable_bytes",
+    # patches
+    "PATCH_MODES",
+    "PATCH_SIZES",
+    "PatchCompression",
+    "PatchRebuild",
+    "WholePicture",
+    "patch_compress",
+    "patch_rebuild",
 ]

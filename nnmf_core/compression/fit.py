@@ -164,6 +164,8 @@ def compress(
     random_state: int | None = 0,
     file_bytes: int | None = None,
     on_iteration: Callable[[int, float], bool | None] | None = None,
+    alpha: float = 0.0,
+    l1_ratio: float = 0.0,
 ) -> Compression:
     """Compress a picture with NMF at one rank and measure the result.
 
@@ -182,6 +184,8 @@ def compress(
         Size of the picture's file, carried into the result for comparison.
     on_iteration : callable(i, loss), optional
         Progress callback, called by every fit (three in a row per channel).
+    alpha, l1_ratio : float
+        Sparsity penalties, passed to :func:`nnmf_core.factorize` (0: none).
 
     Returns
     -------
@@ -201,7 +205,7 @@ def compress(
         raise InputError(f"Rank {rank} is more than the fitted matrix allows; the most is {largest}.")
     fitted, products = _fitted(
         matrices, rank, solver=solver, init=init, max_iter=max_iter, tol=tol,
-        n_restarts=n_restarts, random_state=random_state, on_iteration=on_iteration,
+        n_restarts=n_restarts, random_state=random_state, on_iteration=on_iteration, alpha=alpha, l1_ratio=l1_ratio,
     )
     original = _reference_pixels(pixels, matrices, mode)
     reconstruction = _picture_from_products(products, mode)

@@ -1,5 +1,5 @@
 """The Compression page in a real browser: defaults, a new rank, an upload,
-downloads, a shared link, screenshots."""
+downloads, a shared link, the layout at three window sizes, screenshots."""
 
 import csv
 import io
@@ -57,6 +57,7 @@ def test_a_broken_upload_shows_a_message_not_a_traceback(page, app_url):
 
 def test_every_download_opens(page, app_url):
     open_page(page, app_url)
+    page.get_by_role("button", name="Downloads").click()  # the downloads sit in a popover
     files = {label: downloaded(page, label)
              for label in ("Reconstruction (PNG)", "Factors W, H (.npz, float16)", "Loss history (CSV)")}
     picture = Image.open(io.BytesIO(files["Reconstruction (PNG)"]))
@@ -77,6 +78,30 @@ def test_a_shared_link_reproduces_the_settings(page, app_url):
     assert sidebar.get_by_label("Random seed").input_value() == "3"
     assert sidebar.get_by_role("radio", name="MU (as in the article)").is_checked()
     assert metric_values(page)["Numbers stored, k(n + m)"] == f"{7 * (341 + 512):,}"
+
+
+def test_the_button_the_pictures_and_the_tabs_are_in_the_first_screen(page, app_url):
+    open_page(page, app_url)  # 1280 × 800
+    height = page.viewport_size["height"]
+    button = page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Compress").bounding_box()
+    tabs = page.get_by_role("tab", name="Rank sweep").bounding_box()
+    pictures = page.locator('[data-testid="stMain"] [data-testid="stImage"] img')
+    assert pictures.count() == 3
+    assert button["y"] + button["height"] <= height and tabs["y"] + tabs["height"] <= height
+    assert all(pictures.nth(i).bounding_box()["y"] < tabs["y"] for i in range(3))
+
+
+def test_on_a_phone_the_pictures_stack_with_their_titles_apart(page, app_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, app_url)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    pictures = page.locator('[data-testid="stMain"] [data-testid="stImage"] img')
+    boxes = [pictures.nth(i).bounding_box() for i in range(3)]
+    assert all(lower["y"] >= upper["y"] + upper["height"] for upper, lower in zip(boxes, boxes[1:]))  # stacked
+    titles = [page.get_by_text(text, exact=False).first.bounding_box()
+              for text in ("Original (512 × 341 px)", "NMF, rank 20", "Absolute error")]
+    assert all(title["y"] + title["height"] <= box["y"] for title, box in zip(titles, boxes))  # above, apart
+    screenshot(page, "compression-390x844")
 
 
 @pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])

@@ -17,7 +17,7 @@ def test_home_explains_nmf_and_links_both_pages(page, app_url):
     assert page.locator(".katex").count() >= 3  # the equations are typeset
     nav = page.locator('[data-testid="stSidebarNav"]')
     assert nav.count() == 1  # one navigation, not two
-    assert nav_labels(page) == ["Home", "Compression", "Spike clustering"]
+    assert nav_labels(page) == ["Home", "Compression", "Learn NMF", "Parts, gaps and rank", "Spike clustering"]
     main = page.locator('[data-testid="stMain"]')
     main.get_by_role("link", name="Spike clustering").click()
     wait_idle(page, timeout=120_000)
@@ -32,7 +32,7 @@ def test_a_deep_link_on_a_fresh_server_gets_the_router(page):
     try:
         page.goto(f"{url}/compression")
         wait_idle(page, timeout=120_000)
-        assert nav_labels(page) == ["Home", "Compression", "Spike clustering"]
+        assert nav_labels(page) == ["Home", "Compression", "Learn NMF", "Parts, gaps and rank", "Spike clustering"]
     finally:
         page.goto("about:blank")  # leave before the server goes, or the page keeps reconnecting
         stop_server(process)
