@@ -1,5 +1,5 @@
 """The spike-clustering figures: arrays in, go.Figure out (nnmf_core.figures,
-spike clustering section). Checked on hand-made arrays whose answer is known."""
+spikes and waveforms). Checked on hand-made arrays whose answer is known."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from nnmf_core.figures import (
     spike_templates_figure,
     spike_transform_figure,
     spike_weights_heatmap,
+    waveform_density,
 )
 
 
@@ -49,9 +50,9 @@ def test_nan_joined_puts_one_nan_after_every_waveform():
     np.testing.assert_array_equal(xs[:3], [0.5, 1.0, 1.5])
 
 
-def test_panels_have_one_webgl_line_trace_per_cluster_with_nan_separators(clustered):
+def test_panels_as_lines_have_one_webgl_trace_per_cluster_with_nan_separators(clustered):
     waveforms, labels = clustered
-    fig = spike_panels_figure(waveforms, labels, 3, title="Clusters")
+    fig = spike_panels_figure(waveforms, labels, 3, title="Clusters", style="lines")
     titles = [a.text for a in fig.layout.annotations]
     assert titles == ["All waveforms (30)", "Cluster 0 (8)", "Cluster 1 (10)", "Cluster 2 (12)"]
     assert fig.layout.title.text == "Clusters"
@@ -81,13 +82,15 @@ def test_panels_share_the_y_axis_and_wrap_into_rows(clustered):
     matches = [fig.layout[f"yaxis{i}"].matches for i in ("", "2", "3", "4")]
     assert matches.count(None) == 1 and len(set(matches) - {None}) == 1
     assert fig.layout.xaxis3.title.text == "sample #" and fig.layout.yaxis.title.text == "amplitude"
+    assert not fig.layout.xaxis4.title.text  # the axis title once, under the first column
+    assert not fig.layout.xaxis.showticklabels and fig.layout.xaxis3.showticklabels  # ticks under the lowest panels
     domains = {tuple(fig.layout[f"yaxis{i}"].domain) for i in ("", "2", "3", "4")}
     assert len(domains) == 2
 
 
-def test_panels_thin_large_clusters_and_keep_empty_ones(clustered):
+def test_panels_as_lines_thin_large_clusters_and_keep_empty_ones(clustered):
     waveforms, labels = clustered
-    fig = spike_panels_figure(waveforms, labels, 4, max_drawn=5)
+    fig = spike_panels_figure(waveforms, labels, 4, max_drawn=5, style="lines")
     lines = {trace.name: trace for trace in fig.data if isinstance(trace, go.Scattergl) and trace.mode == "lines"
              and not trace.name.startswith("mean")}
     assert np.isnan(lines["all waveforms"].y).sum() == 5
@@ -97,6 +100,67 @@ def test_panels_thin_large_clusters_and_keep_empty_ones(clustered):
     assert "mean of cluster 3" not in [trace.name for trace in fig.data]
 
 
+def test_density_counts_every_waveform_once_per_sample():
+    rng = np.random.default_rng(1)
+    blocks = rng.normal(size=(200, 2, 7))
+    edges = np.linspace(-10, 10, 41)
+    counts = waveform_density(blocks, edges)
+    assert counts.shape == (2, 40, 7) and counts.dtype == np.int64
+    np.testing.assert_array_equal(counts.sum(axis=1), 200)  # every waveform in one bin per sample
+    for channel, sample in ((0, 0), (1, 6)):  # against NumPy's own histogram
+        np.testing.assert_array_equal(counts[channel, :, sample], np.histogram(blocks[:, channel, sample], edges)[0])
+    assert waveform_density(blocks + 100.0, edges).sum() == 0  # values outside the edges are not counted
+
+
+def test_density_panels_are_one_uint8_image_per_panel_with_examples_and_the_mean(clustered):
+    waveforms, labels = clustered
+    fig = spike_panels_figure(waveforms, labels, 3, sampling_rate=10_000, amplitude_unit="µV")
+    images = [trace for trace in fig.data if isinstance(trace, go.Heatmap)]
+    names = ["density of all waveforms"] + [f"density of cluster {c}" for c in range(3)]
+    assert [trace.name for trace in images] == names
+    for trace in images:
+        assert trace.z.dtype == np.uint8 and trace.z.shape[1] == 12 and trace.z.max() == 255
+        assert trace.x0 == 0 and trace.dx == pytest.approx(0.1)  # 10 kHz: 0.1 ms per sample
+        assert trace.colorscale[0][1].endswith("0.000)")  # no waveform: transparent
+    assert rgb(images[2].colorscale[-1][1]) == rgb(PALETTE[1])  # cluster 1 in its colour
+    # cluster 1's image is lit only near 2: where its members are
+    y = images[2].y0 + images[2].dy * np.arange(images[2].z.shape[0])
+    assert np.all(np.abs(y[images[2].z.max(axis=1) > 0] - 2.0) < 0.2)
+    examples = [trace for trace in fig.data if trace.name.startswith("examples of")]
+    assert [np.isnan(trace.y).sum() for trace in examples] == [figures.EXAMPLE_WAVEFORMS] * 4
+    mean = next(trace for trace in fig.data if trace.name == "mean of cluster 2")
+    np.testing.assert_allclose(mean.y, waveforms[labels == 2].mean(axis=0), rtol=1e-6)
+    assert "ms" in mean.hovertemplate and "µV" in mean.hovertemplate
+    low, high = fig.layout.yaxis.range  # one amplitude scale that holds every waveform here
+    assert low < waveforms.min() and high > waveforms.max()
+    assert fig.layout.xaxis.title.text == "time (ms)" and fig.layout.yaxis.title.text == "amplitude (µV)"
+
+
+def test_density_panels_cost_the_same_for_many_waveforms():
+    rng = np.random.default_rng(2)
+    few, many = rng.normal(size=(500, 60)), rng.normal(size=(20_000, 60))
+    sizes = [len(spike_panels_figure(X, rng.integers(0, 4, len(X)), 4).to_json()) for X in (few, many)]
+    lines = len(spike_panels_figure(many, rng.integers(0, 4, len(many)), 4, style="lines").to_json())
+    assert sizes[1] < 1.1 * sizes[0] and sizes[1] < lines / 5
+
+
+def test_channels_get_a_sub_panel_each_side_by_side(clustered):
+    waveforms, labels = clustered  # 12 samples = 3 channels × 4
+    fig = spike_panels_figure(waveforms, labels, 3, channels=3, panels_per_row=2)
+    x_axes = [name for name in fig.layout if name.startswith("xaxis")]
+    assert len(x_axes) == 4 * 3
+    titles = [a.text for a in fig.layout.annotations if "(" in a.text]
+    channel_names = [a.text for a in fig.layout.annotations if a.text.startswith("ch ")]
+    assert len(titles) == 4 and channel_names == ["ch 0", "ch 1", "ch 2"] * 4
+    first = [fig.layout[name].domain for name in ("xaxis", "xaxis2", "xaxis3")]  # one panel's channels, left to right
+    assert first[0][1] < first[1][0] and first[1][1] < first[2][0]
+    # cluster 1 is the third panel (axes 7, 8, 9): its second channel's image
+    image = next(trace for trace in fig.data if trace.name == "density of cluster 1" and trace.xaxis == "x8")
+    assert image.z.shape[1] == 4
+    with pytest.raises(ValueError, match="style"):
+        spike_panels_figure(waveforms, labels, 3, style="dots")
+
+
 def test_templates_are_one_line_each_in_cluster_colours():
     templates = np.array([[0.0, -1.0, 0.5, 0.0], [0.0, -0.5, -0.5, 0.2]])
     fig = spike_templates_figure(templates, title="W")
@@ -104,6 +168,19 @@ def test_templates_are_one_line_each_in_cluster_colours():
     np.testing.assert_array_equal(fig.data[1].y, templates[1].astype(np.float32))
     assert [trace.line.color for trace in fig.data] == PALETTE[:2]
     assert fig.layout.title.text == "W" and fig.layout.xaxis.title.text == "sample #"
+    low, high = fig.layout.yaxis.range
+    assert low < -1.0 and high > 0.5
+
+
+def test_templates_per_channel_in_ms():
+    templates = np.arange(12.0).reshape(2, 6)
+    fig = spike_templates_figure(templates, channels=2, sampling_rate=1000.0)
+    assert [(trace.name, trace.xaxis) for trace in fig.data] == [
+        ("template 0", "x"), ("template 0", "x2"), ("template 1", "x"), ("template 1", "x2")]
+    np.testing.assert_array_equal(fig.data[3].y, [9.0, 10.0, 11.0])
+    np.testing.assert_array_equal(fig.data[0].x, [0.0, 1.0, 2.0])  # 1 kHz: 1 ms per sample
+    assert [trace.showlegend for trace in fig.data] == [True, False, True, False]
+    assert fig.layout.xaxis.title.text == "time (ms)"
 
 
 def test_weights_heatmap_sorts_the_waveforms_by_cluster():
@@ -184,8 +261,8 @@ def test_spike_figures_use_no_streamlit():
 
 
 def test_no_figures_module_uses_streamlit_or_fits():
-    from nnmf_core.figures import common, compression, spikes
+    from nnmf_core.figures import common, compression, spikes, waveforms
 
-    for module in (figures, common, compression, spikes):
+    for module in (figures, common, compression, spikes, waveforms):
         assert "streamlit" not in vars(module) and "factorize" not in vars(module), module.__name__
     assert figures.spike_panels_figure is spikes.spike_panels_figure and figures.styled is common.styled

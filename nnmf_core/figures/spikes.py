@@ -1,6 +1,8 @@
 """Figures of the Spike clustering page (``app_pages/spike_clustering.py``):
-waveforms by cluster, templates, the weights H, scatter and sizes of the
-clusters, the non-negativity transform, and the rank scan.
+templates, the weights H, scatter and sizes of the clusters, the
+non-negativity transform, and the rank scan. The waveforms by cluster
+(:func:`spike_panels_figure`) are drawn in :mod:`nnmf_core.figures.waveforms`
+and re-exported here.
 
 Many waveforms in one panel are one ``go.Scattergl`` trace per group: float32
 arrays, waveforms joined by NaN gaps (:func:`nan_joined`).
@@ -15,155 +17,56 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nnmf_core.figures.common import PALETTE, cluster_colour, styled
+from nnmf_core.figures.waveforms import (  # noqa: F401 (spike_panels_figure and its constants are re-exported)
+    MAX_DRAWN_WAVEFORMS,
+    SPIKE_PANELS_PER_ROW,
+    _evenly_spread,
+    _rgba,
+    amplitude_title,
+    channel_grid,
+    nan_joined,
+    spike_panels_figure,
+    time_axis,
+)
 
-#: Most waveforms drawn per panel; beyond that an evenly spread selection.
-MAX_DRAWN_WAVEFORMS = 400
 #: Most waveforms (columns of H) drawn in the weights heatmap.
 MAX_HEATMAP_WAVEFORMS = 2_000
-#: Panels per row of the waveforms-by-cluster figure.
-SPIKE_PANELS_PER_ROW = 5
-_MEAN_LINE = dict(color="#000000", width=2.5, dash="dash")
 _LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0)
 
 
-def _rgba(colour: str, alpha: float) -> str:
-    """``"#RRGGBB"`` with opacity ``alpha`` as a CSS ``rgba(…)`` colour."""
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red}, {green}, {blue}, {alpha:.3f})"
-
-
-def _evenly_spread(count: int, limit: int) -> np.ndarray:
-    """Indices of at most ``limit`` of ``count`` items, evenly spread, in order."""
-    if count <= limit:
-        return np.arange(count)
-    return np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
-
-
-def _line_alpha(drawn: int) -> float:
-    """Opacity of one waveform among ``drawn``: denser panels get fainter lines."""
-    return float(np.clip(30.0 / max(drawn, 1), 0.08, 0.6))
-
-
-def nan_joined(waveforms: np.ndarray, x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Many waveforms as one polyline for a single trace.
-
-    Parameters
-    ----------
-    waveforms : ndarray, shape (n_waveforms, n_samples)
-    x : ndarray, shape (n_samples,), optional
-        Sample positions (default 0 … n_samples − 1).
-
-    Returns
-    -------
-    xs, ys : ndarray of float32, shape (n_waveforms · (n_samples + 1),)
-        Every waveform followed by one NaN, so the lines are not joined.
-    """
-    Y = np.asarray(waveforms, dtype=np.float32)
-    if Y.ndim != 2:
-        raise ValueError(f"waveforms must be 2-D; got shape {Y.shape}")
-    n, samples = Y.shape
-    x = np.arange(samples, dtype=np.float32) if x is None else np.asarray(x, dtype=np.float32)
-    ys = np.full((n, samples + 1), np.nan, dtype=np.float32)
-    ys[:, :samples] = Y
-    xs = np.full((n, samples + 1), np.nan, dtype=np.float32)
-    xs[:, :samples] = x
-    return xs.ravel(), ys.ravel()
-
-
-def _waveform_lines(waveforms: np.ndarray, colour: str, name: str, max_drawn: int) -> go.Scattergl:
-    """At most ``max_drawn`` of the waveforms, evenly picked, as one translucent trace."""
-    drawn = waveforms[_evenly_spread(waveforms.shape[0], max_drawn)]
-    xs, ys = nan_joined(drawn)
-    return go.Scattergl(x=xs, y=ys, mode="lines", name=name, hoverinfo="skip", showlegend=False,
-                        line=dict(color=_rgba(colour, _line_alpha(drawn.shape[0])), width=1))
-
-
-def _mean_trace(waveforms: np.ndarray, name: str) -> go.Scattergl:
-    """The mean of all the waveforms as a black dashed line."""
-    # WebGL traces are drawn above SVG ones: the mean is a Scattergl too, so it stays on top
-    mean = waveforms.mean(axis=0).astype(np.float32)
-    return go.Scattergl(x=np.arange(mean.size, dtype=np.float32), y=mean, mode="lines", name=name, line=_MEAN_LINE,
-                        showlegend=False, hovertemplate=f"{name}<br>sample %{{x}}<br>%{{y:.4g}}<extra></extra>")
-
-
-def spike_panels_figure(
-    waveforms: np.ndarray,
-    labels: np.ndarray,
-    n_clusters: int | None = None,
-    *,
-    title: str | None = None,
-    y_title: str = "amplitude",
-    max_drawn: int = MAX_DRAWN_WAVEFORMS,
-    panels_per_row: int = SPIKE_PANELS_PER_ROW,
-) -> go.Figure:
-    """The notebook's clustering figure: all waveforms, then one panel per cluster.
-
-    Each panel draws its waveforms translucent (one ``go.Scattergl`` trace, at
-    most ``max_drawn`` waveforms, evenly picked) and the mean of *all* its
-    members as a black dashed line. The first panel shows every waveform in
-    gray; cluster panels use :func:`cluster_colour`. The y axes are shared.
-
-    Parameters
-    ----------
-    waveforms : ndarray, shape (n_waveforms, n_samples)
-    labels : ndarray of int, shape (n_waveforms,), values 0 … n_clusters − 1
-    n_clusters : int, optional
-        Panels after the first (default ``labels.max() + 1``); an empty
-        cluster gets an empty panel.
-
-    Returns
-    -------
-    go.Figure
-        Traces: per panel one Scattergl of lines, then (if not empty) one
-        Scattergl of the mean; panel titles name the cluster and its size.
-        The x axes are linked (zoom one, all follow) and left to autorange:
-        plotly.js loses the y autorange of Scattergl traces on linked x
-        axes that have a fixed range.
-    """
-    X = np.asarray(waveforms)
-    labels = np.asarray(labels)
-    k = int(labels.max()) + 1 if n_clusters is None else int(n_clusters)
-    counts = np.bincount(labels, minlength=k)
-    panels = k + 1
-    columns = max(1, min(panels, panels_per_row))
-    rows = -(-panels // columns)
-    titles = [f"All waveforms ({X.shape[0]:,})"] + [f"Cluster {c} ({counts[c]:,})" for c in range(k)]
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, shared_xaxes="all", shared_yaxes="all",
-                          horizontal_spacing=0.025, vertical_spacing=0.14 / rows)
-    fig.add_trace(_waveform_lines(X, "#6E6E6E", "all waveforms", max_drawn), row=1, col=1)
-    fig.add_trace(_mean_trace(X, "mean of all"), row=1, col=1)
-    for c in range(k):
-        row, col = (c + 1) // columns + 1, (c + 1) % columns + 1
-        members = X[labels == c]
-        fig.add_trace(_waveform_lines(members, cluster_colour(c), f"cluster {c}", max_drawn), row=row, col=col)
-        if members.shape[0]:
-            fig.add_trace(_mean_trace(members, f"mean of cluster {c}"), row=row, col=col)
-    styled(fig, title, height=250 * rows + (70 if title else 40))
-    fig.update_layout(showlegend=False, margin=dict(l=55, r=15, t=75 if title else 40, b=45))
-    fig.update_annotations(font=dict(size=13))
-    fig.update_xaxes(title_text="sample #", row=rows)
-    fig.update_yaxes(title_text=y_title, col=1)
-    return fig
-
-
 def spike_templates_figure(templates: np.ndarray, *, title: str | None = None,
-                           y_title: str = "template (unit norm)") -> go.Figure:
+                           y_title: str = "template (unit norm)", channels: int = 1,
+                           sampling_rate: float | None = None) -> go.Figure:
     """The columns of W as waveforms, one line per template, in cluster colours.
 
     Parameters
     ----------
-    templates : ndarray, shape (k, n_samples)
+    templates : ndarray, shape (k, channels · n_samples)
+    channels : int
+        One sub-panel per channel, side by side (one legend entry per template).
+    sampling_rate : float, optional
+        Samples per second: the time axis in ms (else sample numbers).
     """
     T = np.asarray(templates, dtype=np.float32)
+    samples = T.shape[1] // channels
+    x, x_title, hover = time_axis(samples, sampling_rate)
     fig = go.Figure()
+    suffixes = channel_grid(fig, 1, channels, panels_per_row=1, x_title=x_title, y_title=y_title)[0]
     for i, template in enumerate(T):
-        fig.add_trace(go.Scatter(x=np.arange(T.shape[1], dtype=np.float32), y=template, mode="lines",
-                                 name=f"template {i}", line=dict(color=cluster_colour(i), width=2.5),
-                                 hovertemplate=f"template {i}<br>sample %{{x}}<br>%{{y:.3g}}<extra></extra>"))
+        for channel, suffix in enumerate(suffixes):
+            where = f", ch {channel}" if channels > 1 else ""
+            fig.add_trace(go.Scatter(
+                x=x, y=template[channel * samples : (channel + 1) * samples], mode="lines", name=f"template {i}",
+                legendgroup=f"template {i}", showlegend=channel == 0, line=dict(color=cluster_colour(i), width=2.5),
+                xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+                hovertemplate=f"template {i}{where}<br>{hover}<br>%{{y:.3g}}<extra></extra>"))
     styled(fig, title, height=360)
     fig.update_layout(legend=_LEGEND_BELOW)
-    fig.update_xaxes(title_text="sample #", range=[0, T.shape[1] - 1])
-    fig.update_yaxes(title_text=y_title, zeroline=True, zerolinecolor="#999999")
+    # linked axes: a fixed x range would cost plotly.js the y autorange, so both are set from the data
+    low, high = float(T.min()), float(T.max())
+    fig.update_xaxes(range=[float(x[0]), float(x[-1])])
+    fig.update_yaxes(range=[low - 0.05 * (high - low), high + 0.05 * (high - low)], zeroline=True,
+                     zerolinecolor="#999999")
     return fig
 
 
@@ -260,7 +163,8 @@ def spike_sizes_figure(labels: np.ndarray, n_clusters: int | None = None, *,
 
 
 def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool = False,
-                           title: str | None = None, max_drawn: int = 40) -> go.Figure:
+                           title: str | None = None, max_drawn: int = 40, channels: int = 1,
+                           amplitude_unit: str | None = None) -> go.Figure:
     """What the non-negativity transform did: some waveforms before, the same
     columns of V after, with the zero line marked.
 
@@ -272,6 +176,10 @@ def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool 
         The non-negative matrix (one column per waveform).
     split : bool
         V stacks a positive half above a negative half: mark the two halves.
+    channels : int
+        Channels per waveform (concatenated): their boundaries are marked.
+    amplitude_unit : str, optional
+        Unit of the waveforms' amplitude axis.
     """
     X = np.asarray(waveforms)
     V = np.asarray(V)
@@ -284,6 +192,12 @@ def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool 
                                    name="before" if col == 1 else "after",
                                    line=dict(color=_rgba(PALETTE[0], 0.35), width=1)), row=1, col=col)
         fig.add_hline(y=0, line=dict(color="#000000", width=1), row=1, col=col)
+    samples = X.shape[1] // channels
+    for boundary in range(1, channels):
+        for col in (1, 2):
+            for offset in ((0, X.shape[1]) if col == 2 and split else (0,)):
+                fig.add_vline(x=offset + boundary * samples - 0.5, line=dict(color="#BBBBBB", width=1, dash="dot"),
+                              row=1, col=col)
     if split:
         half = X.shape[1]
         fig.add_vline(x=half - 0.5, line=dict(color="#555555", width=1, dash="dot"), row=1, col=2)
@@ -293,7 +207,9 @@ def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool 
     styled(fig, title, height=300)
     fig.update_layout(margin=dict(l=50, r=20, t=70 if title else 40, b=45))
     fig.update_annotations(selector=dict(xref="paper"), font=dict(size=13))
-    fig.update_xaxes(title_text="sample #", row=1, col=1)
+    fig.update_xaxes(title_text="sample #" + (f" ({channels} channels, one after another)" if channels > 1 else ""),
+                     row=1, col=1)
+    fig.update_yaxes(title_text=amplitude_title(amplitude_unit), row=1, col=1)
     fig.update_xaxes(title_text="row of V", row=1, col=2)
     return fig
 

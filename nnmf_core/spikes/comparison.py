@@ -16,8 +16,9 @@ import pandas as pd
 from nnmf_core._text import counted, times
 from nnmf_core.factorize import MAX_FIT_COST, fit_cost, iterations_within_budget
 from nnmf_core.spikes.baseline import PcaKmeans, _pca_kmeans
+from nnmf_core.spikes.channels import checked_channels
 from nnmf_core.spikes.clustering import SpikeClustering, _checked_clustering, _cluster_waveforms
-from nnmf_core.spikes.metrics import _ari, _checked_pair, _confusion_table, silhouette, stability
+from nnmf_core.spikes.metrics import _ari, _checked_pair, _matched_accuracy, matched_confusion_table, silhouette, stability
 from nnmf_core.spikes.options import DEFAULT_ASSIGNMENT, DEFAULT_RESTARTS, DEFAULT_TRANSFORM, method_name
 from nnmf_core.spikes.transforms import _rows_of_v
 from nnmf_core.spikes.validation import _seed_sequence
@@ -95,6 +96,7 @@ def compare_methods(
     random_state: int | None = 0,
     on_iteration=None,
     article_max_iter: int | None = None,
+    channels: int = 1,
 ) -> MethodComparison:
     """Cluster with the chosen NMF settings, with the article's recipe and with
     PCA + k-means, and score all three without reference labels.
@@ -113,6 +115,9 @@ def compare_methods(
     article_max_iter : int, optional
         Iterations of the article's recipe instead of its 1000, for a request
         capped by :func:`affordable_comparison`.
+    channels : int
+        Channels in every row (C channels × T samples, one after another),
+        passed to both NMF clusterings (see :func:`cluster_waveforms`).
 
     Returns
     -------
@@ -127,16 +132,18 @@ def compare_methods(
     ['article', 'baseline', 'chosen']
     """
     X, k = _checked_clustering(waveforms, k, transform, assignment, n_restarts, random_state)
+    channels = checked_channels(X.shape[1], channels)
     chosen = _cluster_waveforms(
         X, k, transform=transform, assignment=assignment, solver=solver, init=init, max_iter=max_iter,
         tol=tol, n_restarts=n_restarts, random_state=random_state, dtype=np.float32, on_iteration=on_iteration,
+        channels=channels,
     )
     recipe = dict(ARTICLE_RECIPE, max_iter=article_max_iter or ARTICLE_RECIPE["max_iter"])
     if _is_article_recipe(transform, solver, assignment, init):
         article = chosen
     else:
         article = _cluster_waveforms(X, k, tol=tol, n_restarts=n_restarts, random_state=random_state,
-                                     dtype=np.float32, on_iteration=None, **recipe)
+                                     dtype=np.float32, on_iteration=None, channels=channels, **recipe)
     seeds = [int(s.generate_state(1)[0] % 2**31) for s in _seed_sequence(random_state).spawn(max(int(n_restarts), 1))]
     baseline_runs = [_pca_kmeans(X, k, BASELINE_COMPONENTS, seed) for seed in seeds]
     names = {
@@ -232,11 +239,14 @@ class QualityReport:
     Attributes
     ----------
     table : DataFrame
-        One row per method: ``method``, ``silhouette``, ``stability``,
-        ``ari`` (NaN without reference labels).
+        One row per method (chosen, article, baseline): ``method``,
+        ``silhouette``, ``stability``, ``ari`` and ``accuracy`` (the share
+        of waveforms in the cluster matched to their reference label; both
+        NaN without reference labels).
     confusion : dict of str -> DataFrame
-        :func:`confusion_table` of the chosen method and the baseline
-        against the reference (empty without one).
+        :func:`~nnmf_core.spikes.metrics.matched_confusion_table` of every
+        method (``"chosen"``, ``"article"``, ``"baseline"``) against the
+        reference (empty without one).
     sentence : str
         The comparison in words, made from the numbers.
     """
@@ -256,7 +266,7 @@ def _compared(difference: float, above: str, below: str, close: str) -> str:
     return close
 
 
-def quality_report(comparison: MethodComparison, reference=None) -> QualityReport:
+def quality_report(comparison: MethodComparison, reference=None, reference_name: str = "reference") -> QualityReport:
     """The numbers that judge the clusters, and a sentence saying what they mean.
 
     Parameters
@@ -264,6 +274,9 @@ def quality_report(comparison: MethodComparison, reference=None) -> QualityRepor
     comparison : MethodComparison
     reference : sequence of str or int, shape (n_waveforms,), optional
         Reference labels (ground truth, or any grouping to compare with).
+    reference_name : str
+        What the reference labels are called (the column's header): it heads
+        the confusion tables' columns (``"unit 0"``, ``"unit 1"``, …).
 
     Returns
     -------
@@ -275,22 +288,25 @@ def quality_report(comparison: MethodComparison, reference=None) -> QualityRepor
     >>> waveforms, units = synthetic_spikes(n_per_unit=40, random_state=2)
     >>> report = quality_report(compare_methods(waveforms, 4, random_state=0), units)
     >>> list(report.table.columns)
-    ['method', 'silhouette', 'stability', 'ari']
+    ['method', 'silhouette', 'stability', 'ari', 'accuracy']
     """
     roles = ("chosen", "article", "baseline")
     labels, stabilities = comparison.labels, comparison.stabilities
     aris = {role: math.nan for role in roles}
+    accuracies = dict(aris)
     confusion = {}
     if reference is not None:
         _, reference = _checked_pair(labels["chosen"], reference)
         aris = {role: _ari(labels[role], reference) for role in roles}
-        confusion = {role: _confusion_table(labels[role], reference) for role in ("chosen", "baseline")}
+        accuracies = {role: _matched_accuracy(labels[role], reference) for role in roles}
+        confusion = {role: matched_confusion_table(labels[role], reference, reference_name) for role in roles}
     table = pd.DataFrame(
         {
             "method": [comparison.names[role] for role in roles],
             "silhouette": [comparison.silhouettes[role] for role in roles],
             "stability": [stabilities[role] for role in roles],
             "ari": [aris[role] for role in roles],
+            "accuracy": [accuracies[role] for role in roles],
         }
     )
     if reference is None:

@@ -1,5 +1,5 @@
 """Reading spike waveforms from CSV: the limits, the table read, and the
-bundled sample.
+bundled examples.
 
 :func:`read_waveforms` takes the bytes of an upload and returns a
 :class:`WaveformTable`, reporting every problem as an
@@ -11,7 +11,7 @@ A plain file takes pandas' fast parser; anything else is read cell by cell
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import pandas as pd
 
 from nnmf_core._text import counted, listed, shown
 from nnmf_core.errors import InputError
+from nnmf_core.spikes.channels import channel_header_sentence, channel_options, channels_from_header
 from nnmf_core.spikes.csv_parsing import (
     _FILLED_LINE,
     LABEL_HEADERS,
@@ -32,11 +33,23 @@ from nnmf_core.spikes.csv_parsing import (
     _sniffed_delimiter,
     _tokenized_rows,
 )
+from nnmf_core.spikes.recording_info import (
+    checked_sampling_rate,
+    column_roles,
+    leading_comments,
+    sampling_rate_from_column,
+    spike_times_from_column,
+)
 from nnmf_core.spikes.validation import _checked_magnitude, _checked_shapes
 
 #: The bundled sample: 4 synthetic units × 250 spikes, 150 samples, in µV,
 #: with the true unit in column ``unit`` (made by ``data/make_spikes.py``).
 SAMPLE_SPIKES_CSV = Path(__file__).resolve().parents[2] / "data" / "spikes_synthetic.csv"
+#: The bundled recording simulated with SpikeInterface: 5 units on 4 channels
+#: at 25 kHz, spike times and the true unit (made by ``data/make_realistic_spikes.py``).
+REALISTIC_SPIKES_CSV = SAMPLE_SPIKES_CSV.with_name("spikes_realistic.csv")
+#: The bundled spike files by name, for :func:`load_sample_spikes`.
+SAMPLE_SPIKE_FILES = {"synthetic": SAMPLE_SPIKES_CSV, "realistic": REALISTIC_SPIKES_CSV}
 
 #: Largest CSV upload read, in bytes (50 MB).
 MAX_CSV_BYTES = 50 * 1024 * 1024
@@ -67,13 +80,23 @@ class WaveformTable:
         waveforms, …), each a sentence.
     spike_times : ndarray of float64, shape (n_waveforms,), or None
         When each spike happened, in seconds from the start of the recording,
-        if the file says (a time column, or ``spike_times`` in an ``.npz``).
+        if the file says (a time column, or ``spike_times`` in an ``.npz``;
+        a sample-index column once the sampling rate is known).
     sampling_rate : float or None
         Samples per second of the waveforms, if the file says (a ``# fs=``
         comment, a ``sampling_rate`` column or array).
     channels : int
         How many channels each row holds, concatenated channel after channel
         (C channels × T samples = n_samples); 1 for single-channel waveforms.
+        From a ``# channels=`` comment, else from the sample headers
+        (:func:`~nnmf_core.spikes.channels.channels_from_header`).
+    inferred : list of str
+        How the file was read where it does not say for certain (channels
+        from the headers, the unit of a time column), each a sentence: facts
+        to show, not problems.
+    spike_samples : ndarray of float64, shape (n_waveforms,), or None
+        The spike positions in samples, when the file gives those instead of
+        times (:meth:`with_sampling_rate` turns them into ``spike_times``).
     """
 
     waveforms: np.ndarray
@@ -84,6 +107,8 @@ class WaveformTable:
     spike_times: np.ndarray | None = None
     sampling_rate: float | None = None
     channels: int = 1
+    inferred: list = field(default_factory=list)
+    spike_samples: np.ndarray | None = None
 
     @property
     def n_waveforms(self) -> int:
@@ -92,6 +117,17 @@ class WaveformTable:
     @property
     def n_samples(self) -> int:
         return self.waveforms.shape[1]
+
+    def with_sampling_rate(self, sampling_rate: float) -> WaveformTable:
+        """The same table at ``sampling_rate`` (Hz), its spike samples (if any) turned into times.
+
+        >>> table = read_waveforms(b"uid,0,1,2,sample_index\\na,0,-1,0,250\\nb,0,-2,1,500\\n")
+        >>> table.spike_times is None, table.with_sampling_rate(25_000).spike_times.tolist()
+        (True, [0.01, 0.02])
+        """
+        rate = checked_sampling_rate(sampling_rate)
+        times = self.spike_times if self.spike_samples is None else self.spike_samples / rate
+        return replace(self, sampling_rate=rate, spike_times=times)
 
 
 def read_waveforms(data: bytes, *, transposed: bool = False) -> WaveformTable:
@@ -117,6 +153,18 @@ def read_waveforms(data: bytes, *, transposed: bool = False) -> WaveformTable:
 
     If the first two headers are ``0`` and ``1`` the file has no id column;
     waveforms are then numbered 1, 2, ….
+
+    **What the file says about the recording** (see
+    :mod:`nnmf_core.spikes.recording_info`): ``#`` lines at the top may give
+    the sampling rate (``# fs=25000``) and the channels (``# channels=4``);
+    columns headed like a spike time (``time``, ``t``, ``spike_time``,
+    ``timestamp``, with ``_s``/``_ms`` or ``(ms)`` for the unit), a sample
+    index (``sample_index``, ``spike_sample``) or a sampling rate
+    (``sampling_rate``, ``fs``) are taken out wherever they sit after the
+    ids, never read as samples or labels. Sample headers that run through
+    channels (``ch0_0 … ch3_74``) set ``channels``. What had to be guessed
+    (channels from the headers, a time column's unit) is said in
+    ``inferred``; a described column that cannot be used is a note.
 
     With ``transposed=True`` every column is one waveform, its header the id.
     The first column is taken as the sample axis (and dropped) when its
@@ -174,11 +222,11 @@ def read_waveforms(data: bytes, *, transposed: bool = False) -> WaveformTable:
             f"{MAX_CSV_BYTES:,} bytes ({MAX_CSV_BYTES / 2**20:,.0f} MB, MAX_CSV_BYTES). "
             "Split it or keep fewer waveforms."
         )
-    text = _decoded_text(data)
-    parsed = None if transposed else _plainly_parsed(text)
+    comments = leading_comments(_decoded_text(data))
+    parsed = None if transposed else _plainly_parsed(comments.text)
     if parsed is None:
-        parsed = _exactly_parsed(text, transposed)
-    return _finished_table(*parsed, transposed=transposed)
+        parsed = _exactly_parsed(comments.text, transposed)
+    return _finished_table(*parsed, transposed=transposed, comments=comments)
 
 
 def _checked_waveform_count(n_waveforms: int) -> None:
@@ -205,7 +253,8 @@ def _plainly_parsed(text: str):
     finite number. pandas' C parser turns the samples straight into floats
     (correctly rounded, like ``float()``), without a Python string per cell.
 
-    Returns (ids, sample names, waveforms, label columns, notes), or None
+    Returns (ids, sample names, waveforms, label columns, notes, described
+    columns — ``{role: (header, cells)}`` of :func:`column_roles`), or None
     when the file needs :func:`_exactly_parsed` — which reads anything and
     names every problem.
     """
@@ -228,9 +277,13 @@ def _plainly_parsed(text: str):
         return None
     _checked_waveform_count(n_rows)
     decimal_comma = delimiter != "," and "," in text
-    numeric_headers = _is_number(header[1])
-    text_columns = {0} | {
-        j for j in range(1, width)
+    roles = column_roles(header)
+    kept = [j for j in range(width) if j == 0 or j not in roles]
+    if len(kept) < 2:
+        return None
+    numeric_headers = _is_number(header[kept[1]])
+    text_columns = {0} | set(roles) | {
+        j for j in kept[1:]
         if header[j].lower() in LABEL_HEADERS or (numeric_headers and not _is_number(header[j]))
     }
     try:
@@ -255,22 +308,25 @@ def _plainly_parsed(text: str):
     if len(frame) != n_rows:
         return None
 
-    def mostly_text(j: int) -> bool:
-        column = frame[j]
+    def mostly_text(position: int) -> bool:
+        column = frame[kept[position]]
         return column.dtype == object and _mostly_not_numbers([str(v).strip() for v in column], decimal_comma)
 
-    n_labels = _label_column_count(header, mostly_text)
-    n_samples = width - 1 - n_labels
-    samples = frame.iloc[:, 1 : 1 + n_samples]
+    kept_header = [header[j] for j in kept]
+    n_labels = _label_column_count(kept_header, mostly_text)
+    n_samples = len(kept) - 1 - n_labels
+    sample_columns = kept[1 : 1 + n_samples]
+    samples = frame[sample_columns]
     if n_samples < 1 or any(dtype.kind not in "iuf" for dtype in samples.dtypes):
         return None
-    _checked_sample_count(n_samples, header, transposed=False)
+    _checked_sample_count(n_samples, kept_header, transposed=False)
     waveforms = samples.to_numpy(dtype=np.float64)
     if not np.isfinite(waveforms).all():
         return None
     ids = [str(v).strip() for v in frame[0]]
-    labels = [(header[j], [str(v).strip() for v in frame[j]]) for j in range(1 + n_samples, width)]
-    return ids, header[1 : 1 + n_samples], waveforms, _named_labels(labels), []
+    labels = [(header[j], [str(v).strip() for v in frame[j]]) for j in kept[1 + n_samples :]]
+    described = {role: (header[j], [str(v).strip() for v in frame[j]]) for j, role in roles.items()}
+    return ids, [header[j] for j in sample_columns], waveforms, _named_labels(labels), [], described
 
 
 def _named_labels(labels: list) -> dict:
@@ -286,7 +342,7 @@ def _named_labels(labels: list) -> dict:
 
 def _exactly_parsed(text: str, transposed: bool):
     """Read any CSV cell by cell (Python's csv module), and name every
-    problem; returns (ids, sample names, waveforms, label columns, notes)."""
+    problem; returns what :func:`_plainly_parsed` returns."""
     rows, row_numbers, delimiter = _tokenized_rows(text)
     if len(rows[0]) < 2:
         raise InputError(
@@ -314,12 +370,16 @@ def _exactly_parsed(text: str, transposed: bool):
 
     n_waveforms = len(grid.body)
     _checked_waveform_count(n_waveforms)
+    roles = {} if transposed else column_roles(header)
+    kept = [j for j in range(len(header)) if j == 0 or j not in roles]
+    kept_header = [header[j] for j in kept]
     n_labels = _label_column_count(
-        header, lambda j: _mostly_not_numbers([row[j] for row in grid.body], decimal_comma)
+        kept_header, lambda position: _mostly_not_numbers([row[kept[position]] for row in grid.body], decimal_comma)
     )
-    n_samples = len(header) - 1 - n_labels
-    _checked_sample_count(n_samples, header, transposed)
-    block = [row[1 : 1 + n_samples] for row in grid.body]
+    n_samples = len(kept) - 1 - n_labels
+    _checked_sample_count(n_samples, kept_header, transposed)
+    sample_columns = kept[1 : 1 + n_samples]
+    block = [[row[j] for j in sample_columns] for row in grid.body]
     if decimal_comma:
         block = [[cell.replace(",", ".") for cell in row] for row in block]
     try:
@@ -328,15 +388,18 @@ def _exactly_parsed(text: str, transposed: bool):
     except (ValueError, TypeError):
         finite = False
     if not finite:
-        problem = _cell_problems(grid, range(1, 1 + n_samples), decimal_comma)
+        problem = _cell_problems(grid, sample_columns, decimal_comma)
         raise InputError(problem or "Some sample cells could not be read as finite numbers.")
     ids = [row[0] for row in grid.body]
-    labels = [(header[j], [row[j] for row in grid.body]) for j in range(1 + n_samples, len(header))]
-    return ids, [h.strip() for h in header[1 : 1 + n_samples]], waveforms, _named_labels(labels), notes
+    labels = [(header[j], [row[j] for row in grid.body]) for j in kept[1 + n_samples :]]
+    described = {role: (header[j].strip(), [row[j] for row in grid.body]) for j, role in roles.items()}
+    return ids, [header[j].strip() for j in sample_columns], waveforms, _named_labels(labels), notes, described
 
 
-def _finished_table(ids, sample_names, waveforms, label_columns, notes, *, transposed: bool) -> WaveformTable:
-    """Final checks and notes shared by both ways of reading."""
+def _finished_table(ids, sample_names, waveforms, label_columns, notes, described, *, transposed: bool,
+                    comments) -> WaveformTable:
+    """Final checks and notes shared by both ways of reading, and what the
+    comments and described columns say about the recording."""
     n_waveforms, n_samples = waveforms.shape
     _checked_waveform_count(n_waveforms)
     _checked_sample_count(n_samples, ["id"] + list(sample_names), transposed)
@@ -372,22 +435,82 @@ def _finished_table(ids, sample_names, waveforms, label_columns, notes, *, trans
             + (" …" if flat.size > 3 else "")
             + ". A flat waveform has no shape; its cluster is arbitrary."
         )
+    inferred: list[str] = []
+    rate = _sampling_rate(comments, described, notes)
+    channels = _channels(comments, list(sample_names), notes, inferred)
+    times = samples = None
+    for role in ("time", "sample_index"):
+        if role in described:
+            header, cells = described[role]
+            found = spike_times_from_column(header, cells, role, rate)
+            times, samples = found.seconds, found.samples
+            notes += [found.note] if found.note else []
+            inferred += [found.sentence] if found.sentence else []
     return WaveformTable(
         waveforms=waveforms,
         ids=list(ids),
         sample_names=list(sample_names),
         label_columns=label_columns,
         notes=notes,
+        spike_times=times,
+        sampling_rate=rate,
+        channels=channels,
+        inferred=inferred,
+        spike_samples=samples,
     )
 
 
-def load_sample_spikes() -> WaveformTable:
-    """Read the bundled sample file :data:`SAMPLE_SPIKES_CSV`.
+def _sampling_rate(comments, described: dict, notes: list) -> float | None:
+    """The file's sampling rate (a ``# fs=`` line, else a rate column), checked; problems go to ``notes``."""
+    rate, where = comments.sampling_rate, "The '# fs=' line"
+    if "sampling_rate" in described:
+        header, cells = described["sampling_rate"]
+        from_column, note = sampling_rate_from_column(header, cells)
+        notes += [note] if note else []
+        if rate is None:
+            rate, where = from_column, f"Column '{shown(header)}'"
+        elif from_column is not None and from_column != rate:
+            notes.append(f"The '# fs=' line says {rate:,.6g} Hz and column '{shown(header)}' {from_column:,.6g} Hz; "
+                         "the '# fs=' line is used.")
+    if rate is None:
+        return None
+    try:
+        return checked_sampling_rate(rate)
+    except InputError as error:
+        notes.append(f"{where} gives no usable sampling rate: {error}")
+        return None
+
+
+def _channels(comments, sample_names: list, notes: list, inferred: list) -> int:
+    """Channels per row: a ``# channels=`` line, else the sample headers (said in ``inferred``)."""
+    if comments.channels is not None:
+        if comments.channels in channel_options(len(sample_names)):
+            return comments.channels
+        notes.append(f"The '# channels=' line says {comments.channels}, but {len(sample_names):,} samples do not "
+                     "split into that many channels of equal length; one channel is assumed.")
+        return 1
+    channels = channels_from_header(sample_names)
+    if channels > 1:
+        inferred.append(channel_header_sentence(sample_names, channels))
+    return channels
+
+
+def load_sample_spikes(name: str = "synthetic") -> WaveformTable:
+    """Read a bundled spike file of :data:`SAMPLE_SPIKE_FILES`.
+
+    Parameters
+    ----------
+    name : {"synthetic", "realistic"}
+        ``"synthetic"`` (:data:`SAMPLE_SPIKES_CSV`): 1000 waveforms × 150
+        samples; ``"realistic"`` (:data:`REALISTIC_SPIKES_CSV`): a
+        SpikeInterface simulation, 4 channels × 75 samples at 25 kHz, with
+        spike times. Both have the truth in ``label_columns["unit"]``.
 
     Returns
     -------
     WaveformTable
-        1000 waveforms × 150 samples, ``label_columns["unit"]`` the truth.
     """
-    return read_waveforms(SAMPLE_SPIKES_CSV.read_bytes())
+    if name not in SAMPLE_SPIKE_FILES:
+        raise InputError(f"There is no bundled spike file '{shown(name)}'; there are {', '.join(SAMPLE_SPIKE_FILES)}.")
+    return read_waveforms(SAMPLE_SPIKE_FILES[name].read_bytes())
 

@@ -1,6 +1,6 @@
 """How good a clustering is: agreement with a reference or between runs
-(adjusted Rand index), and how tight and apart the clusters are
-(silhouette, d′ separation).
+(adjusted Rand index, confusion tables with clusters matched to the reference
+labels), and how tight and apart the clusters are (silhouette, d′ separation).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from nnmf_core.errors import InputError
@@ -78,6 +79,95 @@ def confusion_table(labels, reference) -> pd.DataFrame:
 
 def _confusion_table(labels: np.ndarray, reference: np.ndarray) -> pd.DataFrame:
     return pd.crosstab(pd.Series(labels, name="cluster"), pd.Series(reference, name="reference"))
+
+
+def _natural_key(label) -> tuple:
+    """Sort key that puts numbers in numeric order (``"2"`` before ``"10"``) and text after them."""
+    try:
+        return (0, float(label), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(label))
+
+
+def matched_clusters(labels, reference) -> dict:
+    """Which reference label each cluster stands for: the one-to-one matching
+    of clusters to reference labels that keeps the most waveforms on matched
+    pairs (the Hungarian assignment, :func:`scipy.optimize.linear_sum_assignment`).
+
+    With more clusters than reference labels some clusters match nothing,
+    with fewer some labels are left over.
+
+    Returns
+    -------
+    dict
+        ``{cluster: reference label}`` for every matched cluster.
+
+    Examples
+    --------
+    >>> matched_clusters([0, 0, 1, 1, 2], ["b", "b", "a", "a", "a"])
+    {0: 'b', 1: 'a'}
+    """
+    counts = _confusion_table(*_checked_pair(labels, reference))
+    return _matched(counts)
+
+
+def _matched(counts: pd.DataFrame) -> dict:
+    """``{cluster: label}`` of the Hungarian assignment on a confusion table (pairs with no waveform left out)."""
+    rows, columns = linear_sum_assignment(-counts.to_numpy())
+    index, labels = counts.index.tolist(), counts.columns.tolist()  # plain Python values
+    return {index[r]: labels[c] for r, c in zip(rows, columns) if counts.iat[r, c] > 0}
+
+
+def matched_accuracy(labels, reference) -> float:
+    """Share of waveforms whose cluster is matched (:func:`matched_clusters`) to their own reference label.
+
+    >>> matched_accuracy([0, 0, 1, 1, 2], ["b", "b", "a", "a", "a"])
+    0.8
+    """
+    labels, reference = _checked_pair(labels, reference)
+    return _matched_accuracy(labels, reference)
+
+
+def _matched_accuracy(labels: np.ndarray, reference: np.ndarray) -> float:
+    if labels.size == 0:
+        return math.nan
+    counts = _confusion_table(labels, reference)
+    matched = _matched(counts)
+    return float(sum(counts.at[cluster, label] for cluster, label in matched.items()) / labels.size)
+
+
+def matched_confusion_table(labels, reference, reference_name: str = "reference") -> pd.DataFrame:
+    """Waveforms per cluster (rows) and reference label (columns), the clusters
+    matched to the labels so that a perfect clustering reads as a diagonal.
+
+    Columns are the reference labels in natural order (numbers by value),
+    headed ``"{reference_name} {label}"``; rows are the clusters, headed
+    ``"cluster {c}"``, in the order of the label each is matched to
+    (:func:`matched_clusters`), then the unmatched clusters by size. The
+    matching is in ``table.attrs["matched"]`` as ``{row header: column header}``.
+
+    Examples
+    --------
+    >>> table = matched_confusion_table([1, 1, 0, 0, 0], ["a", "a", "b", "b", "a"], "unit")
+    >>> table
+               unit a  unit b
+    cluster 1       2       0
+    cluster 0       1       2
+    >>> table.attrs["matched"]
+    {'cluster 1': 'unit a', 'cluster 0': 'unit b'}
+    """
+    labels, reference = _checked_pair(labels, reference)
+    counts = _confusion_table(labels, reference)
+    counts = counts[sorted(counts.columns, key=_natural_key)]
+    matched = _matched(counts)
+    position = {label: i for i, label in enumerate(counts.columns)}
+    unmatched = sorted((c for c in counts.index if c not in matched), key=lambda c: -int(counts.loc[c].sum()))
+    rows = sorted(matched, key=lambda c: position[matched[c]]) + unmatched
+    table = counts.loc[rows]
+    table.index = [f"cluster {c}" for c in rows]
+    table.columns = [f"{reference_name} {label}" for label in table.columns]
+    table.attrs["matched"] = {f"cluster {c}": f"{reference_name} {matched[c]}" for c in rows if c in matched}
+    return table
 
 
 def _checked_pair(labels, reference) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Per-cluster statistics: how many waveforms each cluster holds, their
 mean waveform and its spread, and a table of where each mean's trough and
-peak sit.
+peak sit (on its strongest channel, in ms when the sampling rate is known).
 
 >>> import numpy as np
 >>> cluster_summary(np.array([[0.0, 1.0], [2.0, 3.0], [10.0, 10.0]]), [1, 1, 0]).counts.tolist()
@@ -35,20 +35,53 @@ class ClusterSummary:
     means: np.ndarray
     stds: np.ndarray
 
-    def table(self) -> pd.DataFrame:
-        """One row per cluster: count, share, trough and peak sample of the mean waveform."""
+    def table(self, channels: int = 1, sampling_rate: float | None = None) -> pd.DataFrame:
+        """One row per cluster: count, share, trough and peak sample of the mean waveform.
+
+        Parameters
+        ----------
+        channels : int
+            Channels per waveform (concatenated). With several, the trough and
+            peak are those of the channel where the mean swings most, named
+            in a ``best_channel`` column, and samples count within it.
+        sampling_rate : float, optional
+            Samples per second: adds ``trough_ms`` (the trough's time) and
+            ``trough_to_peak_ms`` (from the trough to the highest point after
+            it, a common measure of spike width).
+
+        Examples
+        --------
+        >>> means = np.array([[0.0, 0, 0, 0, -1, 2, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0]])
+        >>> summary = cluster_summary(means, [0, 1])
+        >>> summary.table(channels=2, sampling_rate=1000.0)[["best_channel", "trough_ms", "trough_to_peak_ms"]]
+           best_channel  trough_ms  trough_to_peak_ms
+        0             1        0.0                1.0
+        1             0        0.0                0.0
+        """
         total = max(int(self.counts.sum()), 1)
-        return pd.DataFrame(
+        k = self.means.shape[0]
+        per_channel = self.means.reshape(k, channels, -1)
+        best = np.ptp(per_channel, axis=2).argmax(axis=1)
+        means = per_channel[np.arange(k), best]
+        trough = means.argmin(axis=1)
+        table = pd.DataFrame(
             {
                 "cluster": self.clusters,
                 "count": self.counts,
                 "share": self.counts / total,
-                "trough_sample": self.means.argmin(axis=1),
-                "trough": self.means.min(axis=1),
-                "peak_sample": self.means.argmax(axis=1),
-                "peak": self.means.max(axis=1),
+                "trough_sample": trough,
+                "trough": means.min(axis=1),
+                "peak_sample": means.argmax(axis=1),
+                "peak": means.max(axis=1),
             }
         )
+        if channels > 1:
+            table.insert(3, "best_channel", best)
+        if sampling_rate:
+            after = [int(np.argmax(mean[t:])) for mean, t in zip(means, trough)]
+            table["trough_ms"] = trough * 1000.0 / sampling_rate
+            table["trough_to_peak_ms"] = np.array(after) * 1000.0 / sampling_rate
+        return table
 
 
 def cluster_summary(waveforms, labels) -> ClusterSummary:

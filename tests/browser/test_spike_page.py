@@ -1,5 +1,6 @@
 """The Spike clustering page in a real browser: defaults, a new rank, an
-upload with a label column, downloads, screenshots."""
+upload with a label column, the 4-channel example, downloads, screenshots
+(desktop and phone)."""
 
 import csv
 import io
@@ -7,7 +8,20 @@ import io
 import numpy as np
 import pytest
 
-from devtools.live_app import downloaded, metric_values, screenshot, sidebar_upload, submit_sidebar_form, the_error, wait_idle
+from devtools.live_app import (
+    downloaded,
+    metric_values,
+    screenshot,
+    sidebar_upload,
+    submit_sidebar_form,
+    the_error,
+    wait_idle,
+    wait_rerun,
+)
+
+#: What a phone's Chrome says it is: the page draws fewer panels per row for it.
+PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                    "Chrome/126.0 Mobile Safari/537.36")
 
 
 def open_page(page, app_url):
@@ -15,11 +29,20 @@ def open_page(page, app_url):
     wait_idle(page, timeout=120_000)
 
 
+def annotations(page) -> list[str]:
+    """Every annotation of the notebook figure (the first chart): panel titles and channel names."""
+    return page.locator(".js-plotly-plot").first.locator("text.annotation-text").evaluate_all(
+        "elements => elements.map(element => element.textContent)")
+
+
 def panel_titles(page) -> list[str]:
     """Subplot titles of the notebook figure: 'All waveforms (n)' then one per cluster."""
-    texts = page.locator(".js-plotly-plot").first.locator("text.annotation-text").evaluate_all(
-        "elements => elements.map(element => element.textContent)")
-    return [text for text in texts if "(" in text]
+    return [text for text in annotations(page) if "(" in text]
+
+
+def drawn_images(page) -> int:
+    """Density images plotly.js has drawn in the notebook figure (one per panel and channel)."""
+    return page.locator(".js-plotly-plot").first.locator("g.hm image").count()
 
 
 def test_defaults_show_one_panel_per_cluster_and_the_scores(page, app_url):
@@ -29,6 +52,18 @@ def test_defaults_show_one_panel_per_cluster_and_the_scores(page, app_url):
     metrics = metric_values(page)
     assert float(metrics["ARI vs reference"]) > 0.9  # the bundled set has ground truth
     assert page.get_by_text("1,000 waveforms × 150 samples").is_visible()
+    assert drawn_images(page) == 1 + 4  # a density image per panel, drawn within wait_idle's wait
+
+
+def test_the_four_channel_example_draws_a_sub_panel_per_channel(page, app_url):
+    open_page(page, app_url)
+    page.locator('[data-testid="stSidebar"]').get_by_text("SpikeInterface simulation").click()
+    wait_rerun(page)
+    assert page.get_by_text("577 waveforms × 300 samples").is_visible()
+    assert page.get_by_text("4 channels of 75 samples", exact=False).is_visible()
+    assert [text for text in annotations(page) if text.startswith("ch ")] == ["ch 0", "ch 1", "ch 2", "ch 3"] * 5
+    assert drawn_images(page) == 5 * 4
+    assert float(metric_values(page)["ARI vs reference"]) > 0.5
 
 
 def test_a_new_rank_changes_the_panels(page, app_url):
@@ -82,3 +117,20 @@ def test_screenshots(page, app_url, width, height):
     open_page(page, app_url)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"spike-clustering-{width}x{height}")
+
+
+def test_a_phone_gets_two_panels_per_row(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  user_agent=PHONE_USER_AGENT)
+    try:
+        page = context.new_page()
+        open_page(page, app_url)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        rows = page.evaluate("""() => {
+            const layout = document.querySelector('.js-plotly-plot').layout;
+            return new Set(Object.keys(layout).filter(k => k.startsWith('yaxis')).map(k => layout[k].domain.join())).size;
+        }""")
+        assert rows == 3  # 5 panels, 2 per row
+        screenshot(page, "spike-clustering-390x844")
+    finally:
+        context.close()
