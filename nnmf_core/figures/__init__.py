@@ -7,7 +7,10 @@ Modules
 -------
 ``common``       palette, font, :func:`styled`, :func:`loss_curve`, :func:`png_data_uri`
 ``compression``  the Compression page's figures (pictures, factors, rank sweep, …)
+``learning``     the Learn NMF pages' figures (replay, race, parts against SVD, held-out rank)
 ``spikes``       the Spike clustering page's figures (``spike_*``, :func:`nan_joined`)
+``waveforms``    waveforms by cluster and channel: density images or lines (:func:`spike_panels_figure`),
+                 :func:`channel_grid`, :func:`time_axis`, :func:`waveform_density`
 
 Every public name is re-exported here: ``from nnmf_core import figures`` then
 ``figures.spike_panels_figure(…)``, or ``from nnmf_core.figures import …``.
@@ -16,8 +19,12 @@ Every public name is re-exported here: ``from nnmf_core import figures`` then
 from nnmf_core.figures.common import FONT, PALETTE, cluster_colour, loss_curve, png_data_uri, styled
 from nnmf_core.figures.compression import (
     CHANNEL_COLOURS,
+    ERROR_COLOURSCALE,
+    ERROR_TOP_LEVELS,
     MAX_HEATMAP_SIDE,
+    MODE_BAR_ROOM,
     comparison_figure,
+    error_colour_bar,
     error_picture,
     factor_figure,
     loss_curves,
@@ -26,6 +33,16 @@ from nnmf_core.figures.compression import (
     pictures_figure,
     rank_sweep_figure,
     storage_and_quality_figure,
+)
+from nnmf_core.figures.learning import (  # the Learn NMF pages
+    RACER_COLOURS,
+    atom_mosaic,
+    atoms_figure,
+    enlarged,
+    factor_heatmaps,
+    heldout_figure,
+    race_figure,
+    replay_loss_figure,
 )
 from nnmf_core.figures.spikes import (
     MAX_DRAWN_WAVEFORMS,
@@ -40,8 +57,22 @@ from nnmf_core.figures.spikes import (
     spike_transform_figure,
     spike_weights_heatmap,
 )
+from nnmf_core.figures.waveforms import (
+    EXAMPLE_WAVEFORMS,
+    PANEL_STYLES,
+    amplitude_title,
+    channel_grid,
+    time_axis,
+    waveform_density,
+)
 
 __all__ = [
+    "EXAMPLE_WAVEFORMS",
+    "PANEL_STYLES",
+    "amplitude_title",
+    "channel_grid",
+    "time_axis",
+    "waveform_density",
     "CHANNEL_COLOURS",
     "FONT",
     "MAX_DRAWN_WAVEFORMS",
@@ -70,4 +101,35 @@ __all__ = [
     "spike_weights_heatmap",
     "storage_and_quality_figure",
     "styled",
+    # compression: the error map's scale and colour bar
+    "ERROR_COLOURSCALE",
+    "ERROR_TOP_LEVELS",
+    "MODE_BAR_ROOM",
+    "error_colour_bar",
+    # learn NMF
+    "RACER_COLOURS",
+    "atom_mosaic",
+    "atoms_figure",
+    "enlarged",
+    "factor_heatmaps",
+    "heldout_figure",
+    "race_figure",
+    "replay_loss_figure",
+]
+
+# From clusters to units (``units``): ISI histogram, autocorrelogram, amplitude over
+# time, residual histogram, cluster similarity and merge suggestions.
+from nnmf_core.figures.units import (  # noqa: E402
+    MAX_AMPLITUDE_POINTS,
+    amplitude_time_figure,
+    autocorrelogram_figure,
+    isi_histogram_figure,
+    merge_table_figure,
+    residual_histogram_figure,
+    similarity_heatmap,
+)
+
+__all__ += [
+    "MAX_AMPLITUDE_POINTS", "amplitude_time_figure", "autocorrelogram_figure", "isi_histogram_figure",
+    "merge_table_figure", "residual_histogram_figure", "similarity_heatmap",
 ]

@@ -1,16 +1,22 @@
-"""Downloads: every waveform's cluster and template weights, and the
-templates, as CSV bytes that are safe to open in a spreadsheet.
+"""Downloads: every waveform's cluster, curated label and template weights,
+and the templates, as CSV bytes that are safe to open in a spreadsheet; the
+curated clusters as the files Phy reads (``spike_clusters.npy``,
+``cluster_group.tsv``); templates as ``.npy``.
+
+Nothing is pickled: ``.npy`` bytes load with ``np.load(…, allow_pickle=False)``.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from nnmf_core.errors import InputError
+from nnmf_core.spikes.curation import GROUPS, UNSORTED
+from nnmf_core.spikes.unassigned import UNASSIGNED
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,26 +42,57 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def export_assignments_csv(ids: Sequence[str], labels, H: np.ndarray) -> bytes:
-    """CSV of every waveform's cluster and template weights.
+def curated_groups(labels, marks: Mapping[int, str] | None) -> list[str]:
+    """The curated label of every waveform: its cluster's mark (good, mua,
+    noise), ``"unsorted"`` for an unmarked cluster, ``"unassigned"`` for −1.
+
+    >>> curated_groups([0, 1, -1], {0: "good"})
+    ['good', 'unsorted', 'unassigned']
+    """
+    marks = _checked_marks(marks)
+    return [UNASSIGNED_GROUP if c == UNASSIGNED else marks.get(c, UNSORTED) for c in np.asarray(labels).tolist()]
+
+
+#: The curated label of the unassigned waveforms in exports.
+UNASSIGNED_GROUP = "unassigned"
+
+
+def _checked_marks(marks) -> dict:
+    marks = {} if marks is None else dict(marks)
+    for cluster, group in marks.items():
+        if group not in GROUPS:
+            raise InputError(f"Cluster {cluster} is marked {str(group)[:20]!r}; marks are {', '.join(GROUPS)}.")
+    return {int(c): g for c, g in marks.items()}
+
+
+def export_assignments_csv(ids: Sequence[str], labels, H: np.ndarray, *, marks: Mapping[int, str] | None = None) -> bytes:
+    """CSV of every waveform's cluster, curated label and template weights.
 
     Parameters
     ----------
     ids : sequence of str, length n_waveforms
     labels : array_like of int, shape (n_waveforms,)
+        −1 for unassigned waveforms.
     H : ndarray, shape (k, n_waveforms)
+    marks : mapping of int to str, optional
+        The group of every marked cluster (``CurationHistory.marks``); when
+        given, a column ``curated_label`` follows ``cluster`` (see
+        :func:`curated_groups`).
 
     Returns
     -------
     bytes
-        UTF-8 CSV with columns ``id, cluster, weight_0 … weight_{k-1}``; ids
-        are made :func:`spreadsheet_safe`.
+        UTF-8 CSV with columns ``id, cluster[, curated_label], weight_0 …
+        weight_{k-1}``; ids are made :func:`spreadsheet_safe`.
     """
     labels = np.asarray(labels)
     H = np.asarray(H)
-    if not (len(ids) == labels.size == H.shape[1]):
-        raise InputError(f"Got {len(ids)} ids, {labels.size} labels and {H.shape[1]} columns of H; they must match.")
+    if H.ndim != 2 or not (len(ids) == labels.size == H.shape[1]):
+        raise InputError(f"Got {len(ids)} ids, {labels.size} labels and H of shape {H.shape}; "
+                         "there must be one label and one column of H per id.")
     frame = pd.DataFrame({"id": [spreadsheet_safe(i) for i in ids], "cluster": labels})
+    if marks is not None:
+        frame["curated_label"] = curated_groups(labels, marks)
     for j in range(H.shape[0]):
         frame[f"weight_{j}"] = H[j].astype(np.float64)
     return _csv_bytes(frame)
@@ -88,3 +125,85 @@ def export_templates_csv(W: np.ndarray, sample_names: Sequence[str] | None = Non
         frame[f"template_{j}"] = W[:, j]
     return _csv_bytes(frame)
 
+
+
+def export_templates_npy(templates, channels: int = 1) -> bytes:
+    """The templates (one per row) as ``.npy`` bytes in Phy's and
+    SpikeInterface's layout, (n_templates, n_times, n_channels), float32.
+
+    Parameters
+    ----------
+    templates : array_like, shape (k, channels · n_times)
+        Cluster means or NMF templates, channels concatenated.
+    channels : int
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> np.load(io.BytesIO(export_templates_npy(np.arange(12.0).reshape(2, 6), channels=2)), allow_pickle=False)[1]
+    array([[ 6.,  9.],
+           [ 7., 10.],
+           [ 8., 11.]], dtype=float32)
+    """
+    T = np.asarray(templates, dtype=np.float64)
+    if T.ndim != 2 or not np.isfinite(T).all():
+        raise InputError(f"Templates must be a finite 2-D array (one per row); got shape {T.shape}.")
+    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1 or T.shape[1] % channels:
+        raise InputError(f"{T.shape[1]:,} samples per template cannot be cut into {channels!r} channels of equal length.")
+    blocks = T.reshape(T.shape[0], int(channels), -1).transpose(0, 2, 1).astype(np.float32)
+    return _npy_bytes(blocks)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def phy_cluster_ids(labels) -> np.ndarray:
+    """Cluster numbers as Phy needs them (≥ 0): the unassigned waveforms (−1)
+    become one cluster after the largest.
+
+    >>> phy_cluster_ids([0, 2, -1]).tolist()
+    [0, 2, 3]
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or labels.size == 0 or labels.min() < UNASSIGNED:
+        raise InputError("Labels must be a non-empty list of whole numbers ≥ −1.")
+    ids = labels.astype(np.int64, copy=True)
+    ids[ids == UNASSIGNED] = max(int(labels.max()), -1) + 1
+    return ids
+
+
+def export_phy_files(labels, marks: Mapping[int, str] | None = None) -> dict[str, bytes]:
+    """The curated clusters as the two files Phy reads from its folder.
+
+    Drop them into the folder of the sorting the waveforms came from, in
+    the same spike order (they replace Phy's own files of those names).
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (n_spikes,)
+        Curated labels; the unassigned (−1) become cluster ``max + 1``,
+        group ``unsorted`` (see :func:`phy_cluster_ids`).
+    marks : mapping of int to str, optional
+        Group of every marked cluster (good, mua, noise).
+
+    Returns
+    -------
+    dict of str -> bytes
+        ``"spike_clusters.npy"``: int32, shape (n_spikes,);
+        ``"cluster_group.tsv"``: ``cluster_id<TAB>group`` for every cluster.
+    """
+    ids = phy_cluster_ids(labels)
+    marks = _checked_marks(marks)
+    unassigned = set(ids[np.asarray(labels) == UNASSIGNED].tolist())
+    lines = ["cluster_id\tgroup"] + [f"{c}\t{UNSORTED if c in unassigned else marks.get(c, UNSORTED)}"
+                                       for c in np.unique(ids).tolist()]
+    return {
+        "spike_clusters.npy": _npy_bytes(ids.astype(np.int32)),
+        "cluster_group.tsv": ("\n".join(lines) + "\n").encode("utf-8"),
+    }
