@@ -605,9 +605,13 @@ def test_silhouettes_of_large_sets_use_a_subset(monkeypatch):
 
 
 def test_suggestion_reason_says_whether_the_threshold_was_reached():
+    clear = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [4.5, 6.0, 5.2, 2.0]})
+    assert spikes.suggestion_reason(clear).startswith("k = 4 is the largest k whose two closest clusters are "
+                                                      "still d′ = 5.2 apart (at least 4).")
     reached = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [4.5, 6.0, 4.2, 3.0]})
-    assert spikes.suggestion_reason(reached).startswith("k = 4 is the largest k whose two closest clusters are "
-                                                        "still d′ = 4.2 apart")
+    assert spikes.suggestion_reason(reached).startswith("k = 4 (unsure: k = 3 and 5 explain the data about as "
+                                                        "well). k = 4 is the largest k whose two closest clusters "
+                                                        "are still d′ = 4.2 apart")
     missed = pd.DataFrame({"k": [2, 3, 4], "separation": [2.5, 3.5, 3.1]})
     assert spikes.suggestion_reason(missed).startswith("No k keeps its two closest clusters d′ = 4 apart; k = 3 "
                                                        "separates them best (d′ = 3.5).")
@@ -752,3 +756,220 @@ def test_a_transposed_file_with_a_header_longer_than_the_csv_field_limit_is_read
     rows += [f"{t}," + ",".join("0.5" if (i + t) % 3 else "-1" for i in range(n)) for t in range(3)]
     table = read_waveforms(csv_bytes(*rows), transposed=True)
     assert table.waveforms.shape == (n, 3) and table.ids[-1] == f"w{n - 1}"
+
+
+# --------------------------------------------------------------------------
+# multichannel rows, sampling rate and spike times from the file
+# --------------------------------------------------------------------------
+
+
+def channel_headers(channels: int, samples: int, pattern: str = "ch{c}_{t}") -> list[str]:
+    return [pattern.format(c=c, t=t) for c in range(channels) for t in range(samples)]
+
+
+@pytest.mark.parametrize(
+    "headers, channels",
+    [
+        (channel_headers(4, 75), 4),
+        (channel_headers(2, 30, "c{c}_t{t}"), 2),
+        (channel_headers(8, 10, "e{c}_s{t}"), 8),
+        ([str(t) for t in range(75)] * 4, 4),  # sample numbers that start again
+        ([str(t) for t in range(150)], 1),
+        ([f"{t * 0.04:.2f}" for t in range(75)], 1),  # times are numbers, not channel and sample
+        (channel_headers(2, 10)[:-1] + ["ch1_x"], 1),  # one header breaks the pattern
+        (channel_headers(2, 10) + channel_headers(1, 10), 1),  # channel 0 comes back: not blocks
+        (channel_headers(2, 10)[:-2], 1),  # blocks of unequal length
+        (channel_headers(2, 2), 1),  # too short to say
+    ],
+    ids=["ch0_0", "c1_t0", "e0_s0", "repeated numbers", "numbers", "times", "broken", "channel back", "unequal",
+         "short"],
+)
+def test_channels_are_found_in_headers_that_repeat(headers, channels):
+    assert spikes.channels_from_header(headers) == channels
+
+
+def test_channel_counts_must_split_a_row_evenly():
+    assert spikes.channel_options(150) == [1, 2, 3, 5, 6, 10, 15, 25, 30, 50]
+    assert spikes.checked_channels(300, 4) == 4
+    with pytest.raises(InputError, match=r"150 samples cannot be cut into 4 channels.*possible channel counts: 1, 2, 3"):
+        spikes.checked_channels(150, 4)
+    with pytest.raises(InputError, match="possible channel counts"):
+        spikes.checked_channels(150, "two")
+    blocks = spikes.channel_blocks(np.arange(24.0).reshape(2, 12), 3)
+    assert blocks.shape == (2, 3, 4) and blocks[1, 2].tolist() == [20.0, 21.0, 22.0, 23.0]
+
+
+def multichannel_csv(channels: int = 4, samples: int = 5, rows: int = 3, extra: str = "", cells=None) -> bytes:
+    header = ",".join(["uid"] + channel_headers(channels, samples)) + ("," + extra if extra else "")
+    lines = [header]
+    for i in range(rows):
+        values = [str((i + 1) * ((j % samples) - 2)) for j in range(channels * samples)]
+        lines.append(",".join([f"s{i}"] + values + ([cells[i]] if cells else [])))
+    return csv_bytes(*lines)
+
+
+def test_the_reader_takes_the_channels_from_the_headers_and_says_so():
+    table = read_waveforms(multichannel_csv(extra="unit", cells=["1", "2", "1"]))
+    assert table.channels == 4 and table.waveforms.shape == (3, 20)
+    assert table.label_columns == {"unit": ["1", "2", "1"]}
+    assert len(table.inferred) == 1 and "4 channels of 5 samples" in table.inferred[0] and not table.notes
+    assert read_waveforms(csv_bytes("uid,0,1,2", "a,0,-1,0", "b,0,-2,1")).channels == 1
+
+
+def test_comment_lines_give_the_sampling_rate_and_channels_and_keep_row_numbers():
+    table = read_waveforms(b"# fs=25000\n# channels=2\nuid,0,1,2,3,4,5\na,0,-1,0,0,-2,0\nb,0,-2,1,0,-1,1\n")
+    assert table.sampling_rate == 25_000.0 and table.channels == 2 and table.ids == ["a", "b"]
+    assert not table.inferred  # the file said so: nothing was guessed
+    assert read_waveforms(b"# Sampling rate: 30 kHz\nuid,0,1,2\na,0,-1,0\nb,0,-2,1\n").sampling_rate == 30_000.0
+    header_with_hash = read_waveforms(b"#,0,1,2\na,0,-1,0\nb,0,-2,1\n")  # '#' heads the id column: not a comment
+    assert header_with_hash.ids == ["a", "b"] and header_with_hash.sampling_rate is None
+    with pytest.raises(InputError, match=r"row 5"):  # the comment lines still count as rows
+        read_waveforms(b"# fs=25000\n# made by hand\nuid,0,1,2\na,0,-1,0\nb,0,x,1\n")
+    wrong = read_waveforms(b"# fs=0\n# channels=4\nuid,0,1,2\na,0,-1,0\nb,0,-2,1\n")
+    assert wrong.sampling_rate is None and wrong.channels == 1 and len(wrong.notes) == 2
+
+
+def test_a_sampling_rate_column_is_neither_a_sample_nor_a_label():
+    table = read_waveforms(csv_bytes("uid,0,1,2,sampling_rate,unit", "a,0,-1,0,20000,1", "b,0,-2,1,20000,2"))
+    assert table.sampling_rate == 20_000.0 and table.waveforms.shape == (2, 3) and list(table.label_columns) == ["unit"]
+    mixed = read_waveforms(csv_bytes("uid,0,1,2,fs", "a,0,-1,0,20000", "b,0,-2,1,30000"))
+    assert mixed.sampling_rate is None and "2 different sampling rates" in mixed.notes[0]
+
+
+@pytest.mark.parametrize(
+    "header, cells, seconds, guessed",
+    [
+        ("time_ms", ["1.5", "250"], [0.0015, 0.25], False),
+        ("spike_time (s)", ["1.5", "250"], [1.5, 250.0], False),
+        ("t", ["0.5", "61.25"], [0.5, 61.25], True),  # small values: seconds, said
+        ("timestamp", ["12000", "61250"], [12.0, 61.25], True),  # large values: milliseconds, said
+    ],
+)
+def test_spike_times_in_seconds_or_milliseconds(header, cells, seconds, guessed):
+    for layout in ("after", "before"):  # after the samples (among the labels) or right after the ids
+        if layout == "after":
+            lines = [f"uid,0,1,2,{header},unit"] + [f"w{i},0,-1,{i},{cell},{i}" for i, cell in enumerate(cells)]
+        else:
+            lines = [f"uid,{header},0,1,2,unit"] + [f"w{i},{cell},0,-1,{i},{i}" for i, cell in enumerate(cells)]
+        table = read_waveforms(csv_bytes(*lines))
+        np.testing.assert_allclose(table.spike_times, seconds)
+        assert table.waveforms.shape == (2, 3) and list(table.label_columns) == ["unit"], layout
+        assert bool(table.inferred) == guessed
+        if guessed:
+            assert ("milliseconds" if float(cells[-1]) > 10_000 else "as seconds") in table.inferred[0]
+
+
+def test_spike_sample_indices_become_times_with_the_sampling_rate():
+    lines = ["uid,0,1,2,sample_index", "a,0,-1,0,250", "b,0,-2,1,1000"]
+    unknown = read_waveforms(csv_bytes(*lines))
+    assert unknown.spike_times is None and unknown.spike_samples.tolist() == [250.0, 1000.0]
+    np.testing.assert_allclose(unknown.with_sampling_rate(25_000).spike_times, [0.01, 0.04])
+    known = read_waveforms(b"# fs=25000\n" + csv_bytes(*lines))
+    np.testing.assert_allclose(known.spike_times, [0.01, 0.04])
+    with pytest.raises(InputError, match="sampling rate"):
+        known.with_sampling_rate(5)
+
+
+def test_a_time_column_with_text_is_left_out_with_a_note():
+    table = read_waveforms(csv_bytes("uid,0,1,2,time", "a,0,-1,0,12:00", "b,0,-2,1,0.5"))
+    assert table.spike_times is None and table.waveforms.shape == (2, 3) and table.label_columns == {}
+    assert "Column 'time'" in table.notes[0] and "row 2" in table.notes[0]
+
+
+def test_transposed_files_still_take_a_time_column_as_their_sample_axis():
+    table = read_waveforms(csv_bytes("time,w1,w2", "0.0,1,2", "0.5,2,3", "1.0,0,1"), transposed=True)
+    assert table.ids == ["w1", "w2"] and table.sample_names == ["0.0", "0.5", "1.0"] and table.spike_times is None
+
+
+@pytest.mark.parametrize("text", [
+    "uid,t,0,1,2,unit\na,0.5,0,-1,0.5,1\nb,1.5,0.1,-0.8,0.2,2\n",
+    "uid,ch0_0,ch0_1,ch0_2,ch1_0,ch1_1,ch1_2,sample_index,fs\na,1,2,3,4,5,6,100,25000\nb,1,2,3,4,5,7,900,25000\n",
+])
+def test_fast_and_exact_readers_agree_on_described_columns(text):
+    fast = spikes.csv_reader._plainly_parsed(text)
+    exact = spikes.csv_reader._exactly_parsed(text, False)
+    assert fast is not None
+    np.testing.assert_array_equal(fast[2], exact[2])
+    assert fast[0] == exact[0] and fast[1] == exact[1] and fast[3] == exact[3] and fast[5] == exact[5]
+
+
+def test_the_realistic_sample_loads_with_its_channels_rate_times_and_truth():
+    table = load_sample_spikes("realistic")
+    assert table.waveforms.shape == (577, 300) and table.channels == 4 and table.sampling_rate == 25_000.0
+    units = np.array(table.label_columns["unit"], dtype=int)
+    assert list(table.label_columns) == ["unit"] and np.bincount(units).tolist() == [102, 105, 111, 132, 127]
+    assert np.all(np.diff(table.spike_times) >= 0) and 0 < table.spike_times[-1] <= 30.0
+    assert not table.notes
+    with pytest.raises(InputError, match="no bundled spike file"):
+        load_sample_spikes("missing")
+
+
+def test_the_realistic_sample_is_what_its_script_makes():
+    pytest.importorskip("spikeinterface")
+    spec = importlib.util.spec_from_file_location("make_realistic_spikes", ROOT / "data" / "make_realistic_spikes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.header_lines() + module.recording_table().to_csv(index=False, lineterminator="\n")
+    assert spikes.REALISTIC_SPIKES_CSV.read_bytes() == expected.encode("utf-8")
+    assert spikes.REALISTIC_SPIKES_CSV.stat().st_size <= 1_000_000
+
+
+def test_the_chosen_channels_reach_both_nmf_clusterings():
+    waveforms, _ = synthetic_spikes(n_per_unit=10, n_samples=40, random_state=1)
+    comparison = compare_methods(waveforms, 3, max_iter=20, n_restarts=1, channels=2)
+    assert comparison.chosen.channels == comparison.article.channels == 2
+    with pytest.raises(InputError, match="cannot be cut into 3 channels"):
+        compare_methods(waveforms, 3, max_iter=20, n_restarts=1, channels=3)
+
+
+# --------------------------------------------------------------------------
+# confusion tables with clusters matched to the reference labels
+# --------------------------------------------------------------------------
+
+
+def test_a_perfect_clustering_reads_as_a_diagonal_whatever_its_numbers():
+    reference = np.repeat(["10", "2", "9"], [3, 4, 5])
+    labels = np.repeat([2, 0, 1], [3, 4, 5])
+    table = spikes.matched_confusion_table(labels, reference, "unit")
+    assert list(table.columns) == ["unit 2", "unit 9", "unit 10"]  # numbers in numeric order
+    assert list(table.index) == ["cluster 0", "cluster 1", "cluster 2"]
+    np.testing.assert_array_equal(table.to_numpy(), np.diag([4, 5, 3]))
+    assert table.attrs["matched"] == {"cluster 0": "unit 2", "cluster 1": "unit 9", "cluster 2": "unit 10"}
+    assert spikes.matched_accuracy(labels, reference) == 1.0
+
+
+def test_matching_is_one_to_one_and_maximises_the_matched_waveforms():
+    # greedy matching would give cluster 0 to 'a' (5) and leave cluster 1 with 'b' (1): 6 matched;
+    # the assignment gives cluster 0 to 'b' (4) and cluster 1 to 'a' (4): 8 matched
+    labels = [0] * 9 + [1] * 5
+    reference = ["a"] * 5 + ["b"] * 4 + ["a"] * 4 + ["b"] * 1
+    assert spikes.matched_clusters(labels, reference) == {0: "b", 1: "a"}
+    assert spikes.matched_accuracy(labels, reference) == pytest.approx(8 / 14)
+    table = spikes.matched_confusion_table(labels, reference)
+    assert list(table.index) == ["cluster 1", "cluster 0"] and list(table.columns) == ["reference a", "reference b"]
+    # more clusters than labels: the unmatched ones come last, largest first
+    extra = spikes.matched_confusion_table([0, 0, 1, 2, 2, 2, 3], ["x", "x", "x", "y", "y", "y", "y"])
+    assert list(extra.index) == ["cluster 0", "cluster 2", "cluster 1", "cluster 3"]
+    assert extra.attrs["matched"] == {"cluster 0": "reference x", "cluster 2": "reference y"}
+
+
+def test_quality_report_has_matched_tables_for_every_method(sample):
+    waveforms, units = sample
+    report = spikes.quality_report(compare_methods(waveforms[::5], 4, random_state=0), units[::5], "unit")
+    assert sorted(report.confusion) == ["article", "baseline", "chosen"]
+    chosen = report.confusion["chosen"]
+    assert list(chosen.columns) == ["unit 0", "unit 1", "unit 2", "unit 3"] and chosen.to_numpy().sum() == 200
+    diagonal = sum(chosen.at[row, column] for row, column in chosen.attrs["matched"].items())
+    assert report.table["accuracy"].iloc[0] == pytest.approx(diagonal / 200)
+    assert report.table["accuracy"].iloc[0] >= 0.9 and report.table["accuracy"].notna().all()
+    assert spikes.quality_report(compare_methods(waveforms[::5], 4, random_state=0)).table["accuracy"].isna().all()
+
+
+def test_cluster_summary_finds_the_best_channel_and_the_width_in_ms():
+    table = load_sample_spikes("realistic")
+    units = np.array(table.label_columns["unit"], dtype=int)
+    summary = cluster_summary(table.waveforms, units).table(channels=4, sampling_rate=25_000)
+    means = np.array([table.waveforms[units == u].mean(axis=0).reshape(4, 75) for u in range(5)])
+    np.testing.assert_array_equal(summary["best_channel"], np.ptp(means, axis=2).argmax(axis=1))
+    assert np.all(np.abs(summary["trough_ms"] - 1.0) <= 0.2)  # cut 1 ms before each spike's trough
+    assert np.all((summary["trough_to_peak_ms"] > 0.1) & (summary["trough_to_peak_ms"] < 1.5))

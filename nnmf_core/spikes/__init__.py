@@ -8,20 +8,30 @@ one job per module:
   :class:`~nnmf_core.errors.InputError` that names the column and the rows
   (the cell-level steps in :mod:`~nnmf_core.spikes.csv_parsing`);
   :func:`load_sample_spikes` reads the bundled file.
+* :mod:`~nnmf_core.spikes.channels` — multichannel rows (C channels × T
+  samples): :func:`channels_from_header`, :func:`channel_options`,
+  :func:`channel_blocks`; :mod:`~nnmf_core.spikes.recording_info` — what a
+  file says about its recording: the sampling rate (``# fs=`` line or
+  column) and spike times (time or sample-index column).
 * :mod:`~nnmf_core.spikes.options` — the label tables :data:`TRANSFORMS` and
   :data:`ASSIGNMENTS`, the defaults, and :func:`method_name`.
 * :mod:`~nnmf_core.spikes.transforms` — :func:`nonnegative`, three ways to
   make signed waveforms non-negative, and the way back to templates.
 * :mod:`~nnmf_core.spikes.clustering` — :func:`cluster_waveforms`: NMF (from
   :mod:`nnmf_core.factorize`) plus an assignment rule in one call, with
-  restarts, returning a :class:`SpikeClustering`.
+  restarts, returning a :class:`SpikeClustering`;
+  :mod:`~nnmf_core.spikes.features` — :func:`shape_amplitude_features`, the
+  mix of templates and log amplitude the default rule clusters.
 * :mod:`~nnmf_core.spikes.baseline` — :func:`pca_kmeans`, the classic
   baseline, PCA scores clustered by k-means.
 * :mod:`~nnmf_core.spikes.metrics` — :func:`ari`, :func:`silhouette`,
-  :func:`stability`, :func:`separation`, :func:`confusion_table`.
+  :func:`stability`, :func:`separation`, :func:`confusion_table`,
+  :func:`matched_confusion_table` (clusters matched to the reference labels),
+  :func:`matched_accuracy`.
 * :mod:`~nnmf_core.spikes.rank` — :func:`rank_scan` (with
   :func:`consensus_matrix` and :func:`cophenetic_correlation`),
-  :func:`suggested_rank`, :func:`suggestion_reason`.
+  :func:`suggested_rank`, :func:`suggestion_reason` and
+  :func:`rank_suggestion` (with the ranks it cannot rule out).
 * :mod:`~nnmf_core.spikes.comparison` — :func:`compare_methods` and
   :func:`quality_report`, what the page shows in one call.
 * :mod:`~nnmf_core.spikes.summary` and :mod:`~nnmf_core.spikes.export` —
@@ -49,6 +59,13 @@ True
 
 from nnmf_core.datasets import synthetic_spikes
 from nnmf_core.spikes.baseline import PcaKmeans, pca_kmeans
+from nnmf_core.spikes.channels import (
+    MAX_CHANNELS,
+    channel_blocks,
+    channel_options,
+    channels_from_header,
+    checked_channels,
+)
 from nnmf_core.spikes.clustering import (
     KMEANS_INITS,
     SpikeClustering,
@@ -72,13 +89,25 @@ from nnmf_core.spikes.csv_reader import (
     MAX_CSV_BYTES,
     MAX_SAMPLES,
     MAX_WAVEFORMS,
+    REALISTIC_SPIKES_CSV,
+    SAMPLE_SPIKE_FILES,
     SAMPLE_SPIKES_CSV,
     WaveformTable,
     load_sample_spikes,
     read_waveforms,
 )
 from nnmf_core.spikes.export import export_assignments_csv, export_templates_csv, spreadsheet_safe
-from nnmf_core.spikes.metrics import ari, confusion_table, separation, silhouette, stability
+from nnmf_core.spikes.features import AMPLITUDE_WEIGHT, shape_amplitude_features
+from nnmf_core.spikes.metrics import (
+    ari,
+    confusion_table,
+    matched_accuracy,
+    matched_clusters,
+    matched_confusion_table,
+    separation,
+    silhouette,
+    stability,
+)
 from nnmf_core.spikes.options import (
     ASSIGNMENTS,
     DEFAULT_ASSIGNMENT,
@@ -88,21 +117,53 @@ from nnmf_core.spikes.options import (
     method_name,
 )
 from nnmf_core.spikes.rank import (
+    CUT_UNIT_SEPARATION,
     MAX_CONSENSUS_WAVEFORMS,
     SEPARATION_THRESHOLD,
+    UNSURE_MARGIN,
     AffordableScan,
+    RankSuggestion,
     affordable_scan,
     consensus_matrix,
     cophenetic_correlation,
     rank_scan,
+    rank_suggestion,
     suggested_rank,
     suggestion_reason,
+)
+from nnmf_core.spikes.recording_info import (
+    DEFAULT_SAMPLING_RATE,
+    SAMPLING_RATE_LIMITS,
+    checked_sampling_rate,
+    leading_comments,
+    spike_times_from_column,
 )
 from nnmf_core.spikes.summary import ClusterSummary, cluster_summary
 from nnmf_core.spikes.transforms import NonNegative, nonnegative, templates_from_w, unit_norm_columns
 from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
 __all__ = [
+    "AMPLITUDE_WEIGHT",
+    "CUT_UNIT_SEPARATION",
+    "RankSuggestion",
+    "UNSURE_MARGIN",
+    "rank_suggestion",
+    "shape_amplitude_features",
+    "DEFAULT_SAMPLING_RATE",
+    "MAX_CHANNELS",
+    "REALISTIC_SPIKES_CSV",
+    "SAMPLE_SPIKE_FILES",
+    "SAMPLING_RATE_LIMITS",
+    "channel_blocks",
+    "channel_options",
+    "channels_from_header",
+    "checked_channels",
+    "checked_sampling_rate",
+    "leading_comments",
+    "matched_accuracy",
+    "matched_clusters",
+    "matched_confusion_table",
+    "spike_times_from_column",
     "ARTICLE_RECIPE",
     "ASSIGNMENTS",
     "AffordableComparison",
@@ -159,4 +220,98 @@ __all__ = [
     "synthetic_spikes",
     "templates_from_w",
     "unit_norm_columns",
+]
+
+# From clusters to units: is a cluster one neuron (spike_times, physiology, unit_quality), which
+# waveforms the fit leaves unassigned (unassigned), fixing clusters (curation,
+# merge_suggestions), NumPy uploads (array_reader), Phy files and sessions (export,
+# session_file).
+from nnmf_core.spikes.array_reader import (  # noqa: E402
+    MAX_ARRAY_FILE_BYTES,
+    MAX_ARRAY_VALUES,
+    NPZ_KEYS,
+    read_npy,
+    read_npz,
+    read_spike_file,
+)
+from nnmf_core.spikes.curation import (  # noqa: E402
+    GROUPS,
+    UNSORTED,
+    CurationHistory,
+    Mark,
+    Merge,
+    Split,
+    SplitPreview,
+    mark_clusters,
+    merge_clusters,
+    split_cluster,
+    split_preview,
+)
+from nnmf_core.spikes.export import (  # noqa: E402
+    UNASSIGNED_GROUP,
+    curated_groups,
+    export_phy_files,
+    export_templates_npy,
+    phy_cluster_ids,
+)
+from nnmf_core.spikes.merge_suggestions import MERGE_ORDERS, MergeSuggestions, merge_suggestions  # noqa: E402
+from nnmf_core.spikes.physiology import (  # noqa: E402
+    ACG_BIN_MS,
+    ACG_WINDOW_MS,
+    DEFAULT_CENSORED_MS,
+    DEFAULT_REFRACTORY_MS,
+    ISI_MAX_MS,
+    PRESENCE_BIN_S,
+    Histogram,
+    IsiViolations,
+    autocorrelogram,
+    firing_rate,
+    isi_histogram,
+    isi_violations,
+    presence_ratio,
+    spike_train_table,
+)
+from nnmf_core.spikes.session_file import (  # noqa: E402
+    SESSION_FORMAT,
+    Session,
+    export_session,
+    read_session_file,
+    waveforms_digest,
+)
+from nnmf_core.spikes.spike_times import (  # noqa: E402
+    SPIKE_TIME_COLUMNS,
+    missing_spike_times,
+    recording_duration,
+    unit_spike_times,
+)
+from nnmf_core.spikes.unassigned import (  # noqa: E402
+    UNASSIGNED,
+    Unassigned,
+    relative_residuals,
+    suggested_residual_threshold,
+    unassigned_waveforms,
+    weight_ratios,
+)
+from nnmf_core.spikes.unit_quality import (  # noqa: E402
+    AMPLITUDE_METHODS,
+    AmplitudeDrift,
+    amplitude_cutoff,
+    amplitude_drift,
+    noise_levels,
+    spike_amplitudes,
+    unit_quality_table,
+)
+
+__all__ += [
+    "ACG_BIN_MS", "ACG_WINDOW_MS", "AMPLITUDE_METHODS", "AmplitudeDrift", "CurationHistory", "DEFAULT_CENSORED_MS",
+    "DEFAULT_REFRACTORY_MS", "GROUPS", "Histogram", "ISI_MAX_MS", "IsiViolations", "MAX_ARRAY_FILE_BYTES",
+    "MAX_ARRAY_VALUES", "MERGE_ORDERS", "Mark", "Merge", "MergeSuggestions", "NPZ_KEYS", "PRESENCE_BIN_S",
+    "SESSION_FORMAT", "SPIKE_TIME_COLUMNS", "Session", "Split", "SplitPreview", "UNASSIGNED", "UNASSIGNED_GROUP",
+    "UNSORTED", "Unassigned", "amplitude_cutoff", "amplitude_drift", "autocorrelogram", "curated_groups",
+    "export_phy_files", "export_session", "export_templates_npy", "firing_rate", "isi_histogram", "isi_violations",
+    "mark_clusters", "merge_clusters", "merge_suggestions", "missing_spike_times", "noise_levels", "phy_cluster_ids",
+    "presence_ratio", "read_npy", "read_npz", "read_session_file", "read_spike_file", "recording_duration",
+    "relative_residuals", "spike_amplitudes", "spike_train_table", "split_cluster", "split_preview",
+    "suggested_residual_threshold", "unassigned_waveforms", "unit_quality_table", "unit_spike_times",
+    "waveforms_digest", "weight_ratios",
 ]

@@ -107,8 +107,9 @@ def rank_scan(
     """Score every candidate rank by fit, reproducibility and separation.
 
     For each k, ``n_runs`` fits start from different seeded random factors
-    (one start each, the way Brunet et al. 2004 build a consensus) and are
-    assigned to clusters as :func:`cluster_waveforms` would.
+    (the restarts of one :func:`~nnmf_core.factorize.factorize` call, every
+    one kept, the way Brunet et al. 2004 build a consensus) and are assigned
+    to clusters as :func:`cluster_waveforms` would.
 
     Parameters
     ----------
@@ -167,22 +168,13 @@ def _rank_scan(
     rows = []
     for k in ks:
         started = time.perf_counter()
-        seeds = np.random.SeedSequence(entropy, spawn_key=(1, k)).spawn(n_runs)
-        label_sets, errors, losses = [], [], []
-        for seed in seeds:
-            fit = factorize(
-                V, k, solver=solver, init="random", max_iter=max_iter, tol=tol,
-                random_state=np.random.default_rng(seed), dtype=dtype,
-            )
-            _, H = unit_norm_columns(fit.W, fit.H)
-            label_sets.append(_assigned(H, k, assignment, int(seed.generate_state(1)[0] % 2**31)))
-            errors.append(fit.relative_error)
-            losses.append(fit.loss_history[-1] if fit.loss_history.size else math.inf)
-        best = int(np.argmin(losses))
+        fit, label_sets = _runs(X, V, k, n_runs=n_runs, assignment=assignment, solver=solver, max_iter=max_iter,
+                                tol=tol, entropy=entropy, dtype=dtype)
+        best = int(np.argmin(fit.restart_losses))
         rows.append(
             {
                 "k": k,
-                "relative_error": float(errors[best]),
+                "relative_error": float(fit.relative_error),
                 "cophenetic": cophenetic_correlation(consensus_matrix([labels[subset] for labels in label_sets])),
                 "stability": stability(label_sets),
                 "separation": _separation(X, label_sets[best]),
@@ -194,20 +186,68 @@ def _rank_scan(
     return pd.DataFrame(rows)
 
 
+def _runs(X: np.ndarray, V: np.ndarray, k: int, *, n_runs: int, assignment: str, solver: str, max_iter: int, tol: float,
+          entropy: int, dtype) -> tuple:
+    """The ``n_runs`` fits of one k — factorize's restarts, every one from its
+    own random start, seeded by ``entropy`` and k alone — and every run's
+    clusters. Returns the kept fit (smallest loss) and the list of labels."""
+    label_sets = []
+
+    def assign_run(run, W, H, history) -> None:
+        W_unit, H_unit = unit_norm_columns(W, H)
+        seed = int(np.random.SeedSequence(entropy, spawn_key=(2, k, run)).generate_state(1)[0] % 2**31)
+        label_sets.append(_assigned(X, W_unit, H_unit, k, assignment, seed))
+
+    fit = factorize(
+        V, k, solver=solver, init="random", max_iter=max_iter, tol=tol, n_restarts=n_runs,
+        random_state=np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(1, k))), dtype=dtype,
+        on_restart=assign_run,
+    )
+    return fit, label_sets
+
+
+class RankSuggestion(NamedTuple):
+    """What :func:`rank_suggestion` makes of a scan.
+
+    Attributes
+    ----------
+    k : int
+        The suggested rank (:func:`suggested_rank`).
+    alternatives : tuple of int
+        Neighbouring ranks the evidence does not rule out; empty when the
+        suggestion is clear.
+    reason : str
+        The evidence in a sentence or two (:func:`suggestion_reason`).
+    """
+
+    k: int
+    alternatives: tuple
+    reason: str
+
+    @property
+    def unsure(self) -> bool:
+        return bool(self.alternatives)
+
+
 def suggested_rank(scan: pd.DataFrame) -> int:
     """The rank to suggest from a :func:`rank_scan`.
 
     Rule: the **largest k whose two closest clusters are still at least
     :data:`SEPARATION_THRESHOLD` = 4 d′ apart** (``separation`` column); if
     no k reaches it, the k with the largest separation (ties: the smaller k).
+    Two Gaussian clusters of equal spread d′ = 4 apart are confused for about
+    2 % of their waveforms (Φ(−d′/2)); one Gaussian unit cut in two by a
+    straight border gives d′ ≈ 2.6 (:data:`CUT_UNIT_SEPARATION`), so a k
+    whose closest pair is that close may have cut a unit.
 
     Why separation rather than the consensus scores: when k exceeds the
-    number of units, NMF + k-means cuts one unit in two — and cuts it the
+    number of units, the clustering cuts one unit in two — and cuts it the
     same way from every random start, so ``stability`` and ``cophenetic``
     stay near 1 (on the bundled synthetic set both are ≥ 0.98 at k = 5 with
     4 true units). The cut runs through the densest part of that unit, which
-    d′ sees at once: ≈ 5.1 at k = 4, ≈ 3.0 at k = 5. The consensus columns
-    stay in the scan to show how reproducible every k is.
+    d′ sees at once. The consensus columns stay in the scan to show how
+    reproducible every k is. See :func:`rank_suggestion` for when the
+    suggestion is unsure.
 
     Parameters
     ----------
@@ -218,31 +258,98 @@ def suggested_rank(scan: pd.DataFrame) -> int:
     -------
     int
     """
-    if scan.empty or not {"k", "separation"} <= set(scan.columns):
-        raise InputError("The rank scan is empty or lacks the columns 'k' and 'separation'.")
-    scan = scan.sort_values("k")
-    separated = scan[scan["separation"] >= SEPARATION_THRESHOLD]
-    if len(separated):
-        return int(separated["k"].iloc[-1])
-    scores = scan["separation"].fillna(-math.inf).to_numpy()
-    return int(scan["k"].iloc[int(np.argmax(scores))])
+    return rank_suggestion(scan).k
 
 
 def suggestion_reason(scan: pd.DataFrame) -> str:
-    """Why :func:`suggested_rank` picked its k, in one sentence made from the scan.
+    """Why :func:`suggested_rank` picked its k, and how sure it is, in words made from the scan.
 
     Examples
     --------
-    >>> suggestion_reason(pd.DataFrame({"k": [2, 3, 4], "separation": [5.0, 4.4, 3.0]}))
-    'k = 3 is the largest k whose two closest clusters are still d′ = 4.4 apart (at least 4).'
+    >>> reason = suggestion_reason(pd.DataFrame({"k": [2, 3, 4], "separation": [5.0, 5.4, 2.1]}))
+    >>> for sentence in reason.split(". "):
+    ...     print(sentence[:64])
+    k = 3 is the largest k whose two closest clusters are still d′ =
+    At k = 4 the closest two are only d′ = 2.1 apart, no more than o
+    >>> suggestion_reason(pd.DataFrame({"k": [2, 3, 4], "separation": [5.0, 4.4, 3.2]}))[:75]
+    'k = 3 (unsure: k = 2 and 4 explain the data about as well). k = 3 is the la'
     """
-    k = suggested_rank(scan)
-    d = float(scan.set_index("k").loc[k, "separation"])
-    if d >= SEPARATION_THRESHOLD:
-        return (f"k = {k} is the largest k whose two closest clusters are still d′ = {d:.2g} apart "
-                f"(at least {SEPARATION_THRESHOLD:g}).")
-    return (f"No k keeps its two closest clusters d′ = {SEPARATION_THRESHOLD:g} apart; k = {k} separates them "
-            f"best (d′ = {d:.2g}). The waveforms may not fall into clean groups: take the suggestion with care.")
+    return rank_suggestion(scan).reason
+
+
+#: d′ of the two halves of one Gaussian cut through its mean: the halves'
+#: means lie 2·√(2/π) standard deviations apart and each spreads √(1 − 2/π).
+CUT_UNIT_SEPARATION = 2 * math.sqrt(2 / math.pi) / math.sqrt(1 - 2 / math.pi)
+#: A separation within this many d′ of :data:`SEPARATION_THRESHOLD` is
+#: called close: from d′ = 3 to 5, two clusters share 7 % to 0.6 % of their
+#: waveforms.
+UNSURE_MARGIN = 1.0
+
+
+def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
+    """The suggested rank of a :func:`rank_scan`, the ranks the evidence does
+    not rule out, and a sentence that says both.
+
+    The suggestion is :func:`suggested_rank`'s. It is called unsure, naming
+    k − 1 and/or k + 1, when the separations leave room for them:
+
+    - k + 1 when its two closest clusters are still at least
+      :data:`SEPARATION_THRESHOLD` − :data:`UNSURE_MARGIN` = 3 d′ apart;
+    - k − 1 when the suggestion's own separation is below
+      :data:`SEPARATION_THRESHOLD` + :data:`UNSURE_MARGIN` = 5, or a smaller
+      k falls below the threshold (the separations do not fall steadily);
+    - both when no k reaches the threshold.
+
+    Parameters
+    ----------
+    scan : DataFrame
+        Output of :func:`rank_scan` (columns ``k`` and ``separation``).
+
+    Returns
+    -------
+    RankSuggestion
+    """
+    if scan.empty or not {"k", "separation"} <= set(scan.columns):
+        raise InputError("The rank scan is empty or lacks the columns 'k' and 'separation'.")
+    scan = scan.sort_values("k")
+    ks = [int(k) for k in scan["k"]]
+    d = dict(zip(ks, scan["separation"].astype(float).fillna(-math.inf)))
+    threshold, margin = SEPARATION_THRESHOLD, UNSURE_MARGIN
+    separated = [k for k in ks if d[k] >= threshold]
+    if not separated:
+        k = ks[int(np.argmax([d[k] for k in ks]))]
+        alternatives = tuple(j for j in (k - 1, k + 1) if j in d)
+        reason = (f"No k keeps its two closest clusters d′ = {threshold:g} apart; k = {k} separates them best "
+                  f"(d′ = {d[k]:.2g}). The waveforms may not fall into clean groups: take the suggestion with care.")
+        return RankSuggestion(k, alternatives, reason)
+    k = separated[-1]
+    below = [j for j in ks if j < k and d[j] < threshold]
+    alternatives = []
+    if k - 1 in d and (d[k] < threshold + margin or below):
+        alternatives.append(k - 1)
+    if k + 1 in d and d[k + 1] >= threshold - margin:
+        alternatives.append(k + 1)
+    evidence = f"k = {k} is the largest k whose two closest clusters are still d′ = {d[k]:.2g} apart (at least {threshold:g})."
+    notes = []
+    if k + 1 in d:
+        cut = f"one unit cut in two ({CUT_UNIT_SEPARATION:.1f} for a Gaussian unit)"
+        if d[k + 1] >= threshold - margin:
+            notes.append(f"At k = {k + 1} the closest two are still d′ = {d[k + 1]:.2g} apart, short of "
+                         f"{threshold:g} but more than {cut}: a further unit is possible.")
+        else:
+            closeness = "no more than" if d[k + 1] <= CUT_UNIT_SEPARATION else "close to"
+            notes.append(f"At k = {k + 1} the closest two are only d′ = {d[k + 1]:.2g} apart, {closeness} {cut}: "
+                         "either a unit was cut, or units too alike to tell apart.")
+    if d[k] < threshold + margin and k - 1 in d:
+        notes.append(f"d′ = {d[k]:.2g} is close to the threshold: two of the {k} clusters may be one unit.")
+    if below:
+        notes.append(f"The separations do not fall steadily with k (k = {', '.join(map(str, below))} stays below "
+                     f"{threshold:g}).")
+    if alternatives:
+        others = " and ".join(map(str, alternatives))
+        head = f"k = {k} (unsure: k = {others} explain{'s' if len(alternatives) == 1 else ''} the data about as well). "
+        return RankSuggestion(k, tuple(alternatives), head + " ".join([evidence, *notes]))
+    return RankSuggestion(k, (), " ".join([evidence, *notes]))
 
 
 class AffordableScan(NamedTuple):

@@ -1,0 +1,142 @@
+"""What a waveform looks like to the clustering: its shape and its amplitude
+as NMF sees them, the Gaussian mixture that groups waveforms by both, and
+the refinement that settles the borders on the waveforms themselves.
+
+A unit's spikes share a shape (the mix of templates in H) *and* a size: a
+neuron farther from the electrode looks the same, only smaller. Scaling every
+column of H to unit length keeps the shape and throws the size away, so units
+that differ only in amplitude fall into one cluster.
+:func:`shape_amplitude_features` keeps both, each as a relative change.
+
+>>> W = np.eye(2)
+>>> H = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]])
+>>> shape_amplitude_features(W, H, amplitude_weight=1.0).round(3).tolist()
+[[1.0, 0.0, 0.0], [1.0, 0.0, 0.693], [0.0, 1.0, 1.099]]
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
+
+from nnmf_core.errors import InputError
+
+#: λ in :func:`shape_amplitude_features`: how much a relative change of
+#: amplitude weighs against a change of mix (a 10 % larger spike moves as far
+#: as a mix turned by 0.3 radian). Chosen on the realistic benchmark's tuning
+#: seeds (``bench/bench_spikes_realistic.py``, seed offset 0).
+AMPLITUDE_WEIGHT = 3.0
+#: k-means starts (k-means++) that seed the Gaussian mixture; the least inertia wins.
+MIXTURE_KMEANS_INITS = 10
+#: The mixture's covariance is regularised by this fraction of the features'
+#: mean variance, so that a tight cluster cannot shrink the shared covariance
+#: to nothing.
+MIXTURE_REGULARISATION = 1e-2
+#: EM iterations of the mixture.
+MIXTURE_MAX_ITER = 200
+#: Most rounds of the nearest-mean refinement (it stops earlier once no
+#: waveform changes cluster).
+REFINEMENT_MAX_ITER = 100
+
+
+def shape_amplitude_features(W, H, amplitude_weight: float = AMPLITUDE_WEIGHT) -> np.ndarray:
+    """Every waveform's shape and amplitude as NMF sees them, on one relative scale.
+
+    ``[h / ‖h‖, λ · ln ‖W h‖]`` for every column h of H: the direction of the
+    weights (which templates in which mix — a unit's shape, and on several
+    channels its spatial pattern) and the log of the size of the waveform W h
+    that NMF rebuilt (its amplitude). A 10 % change of amplitude moves
+    ln ‖W h‖ by about 0.1, and a change of mix by 0.1 radian moves the
+    direction by about 0.1: both are relative errors, weighed by λ. The log
+    makes a unit's spread from spike to spike (which is multiplicative) the
+    same at every amplitude.
+
+    Parameters
+    ----------
+    W : array_like, shape (n_rows, k)
+        Templates, best with unit-norm columns (:func:`unit_norm_columns`) so
+        that the weights of different templates are comparable.
+    H : array_like, shape (k, n_waveforms)
+        Non-negative weights.
+    amplitude_weight : float
+        λ, > 0.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_waveforms, k + 1)
+        One row per waveform. A waveform with no weight at all gets a zero
+        direction and the smallest amplitude of the others.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    H = np.asarray(H, dtype=np.float64)
+    if W.ndim != 2 or H.ndim != 2 or W.shape[1] != H.shape[0] or H.shape[0] < 1:
+        raise InputError(f"W (n × k) and H (k × m) must share k ≥ 1; they have shapes {W.shape} and {H.shape}.")
+    if not (np.isfinite(W).all() and np.isfinite(H).all()) or W.min() < 0 or H.min() < 0:
+        raise InputError("W and H must hold finite, non-negative numbers.")
+    if not amplitude_weight > 0:
+        raise InputError(f"amplitude_weight must be > 0; got {amplitude_weight!r}.")
+    return _shape_amplitude_features(W, H, float(amplitude_weight))
+
+
+def _shape_amplitude_features(W: np.ndarray, H: np.ndarray, amplitude_weight: float) -> np.ndarray:
+    """:func:`shape_amplitude_features` of checked factors (float64)."""
+    weights = np.asarray(H, dtype=np.float64).T
+    lengths = np.linalg.norm(weights, axis=1, keepdims=True)
+    direction = weights / np.where(lengths > 0, lengths, 1.0)
+    size = np.linalg.norm(weights @ np.asarray(W, dtype=np.float64).T, axis=1, keepdims=True)
+    positive = size[size > 0]
+    floor = float(positive.min()) if positive.size else 1.0
+    return np.hstack([direction, amplitude_weight * np.log(np.maximum(size, floor))])
+
+
+def _tied_mixture_labels(points: np.ndarray, k: int, random_state: int) -> np.ndarray:
+    """Clusters of a Gaussian mixture with one shared (tied) full covariance.
+
+    The noise that spreads a unit's spikes is the recording's, the same for
+    every unit, hence one covariance for all. EM starts from the centres of
+    the best of :data:`MIXTURE_KMEANS_INITS` k-means runs, so that it starts
+    near a good partition and the result depends little on the seed. Runs on
+    one OpenMP thread (see :func:`~nnmf_core.spikes.clustering._kmeans_labels`).
+    """
+    points = np.asarray(points, dtype=np.float64)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        centres = KMeans(n_clusters=k, n_init=MIXTURE_KMEANS_INITS, random_state=random_state).fit(points)
+        if k == 1:
+            return np.zeros(points.shape[0], dtype=np.int64)
+        regularisation = MIXTURE_REGULARISATION * float(points.var(axis=0).mean())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # an EM short of tol still improved on k-means
+            mixture = GaussianMixture(
+                k, covariance_type="tied", means_init=centres.cluster_centers_, random_state=random_state,
+                reg_covar=max(regularisation, 1e-12), max_iter=MIXTURE_MAX_ITER,
+            ).fit(points)
+        return mixture.predict(points).astype(np.int64)
+
+
+def _refined_by_nearest_mean(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Clusters moved until every waveform is nearest to its own cluster's mean (Lloyd's k-means rounds).
+
+    A unit is a mean waveform plus the recording's noise, so a waveform
+    belongs to the unit whose mean it is closest to. The mixture on the NMF
+    features finds the units; these rounds, on the full waveforms (every
+    sample and channel, not the k + 1 features), settle who is on which side
+    of a border. A cluster the mixture left empty starts from the waveform
+    farthest from its own cluster's mean.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    counts = np.bincount(labels, minlength=k)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, labels, X)
+    means = sums / np.maximum(counts, 1)[:, None]
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        distances = ((X - means[labels]) ** 2).sum(axis=1)
+        means[empty] = X[np.argsort(distances)[::-1][: empty.size]]
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model = KMeans(n_clusters=k, init=means, n_init=1, max_iter=REFINEMENT_MAX_ITER).fit(X)
+    return model.labels_.astype(np.int64)

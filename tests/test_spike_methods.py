@@ -1,0 +1,147 @@
+"""Tests of the spike clustering methods on hand-made units: the default rule
+(shape and log-amplitude, then nearest mean) against units that differ only
+in amplitude or only in shape, its features, its single restart loop, the
+channels it is told about, and the rank suggestion's words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from nnmf_core import factorize
+from nnmf_core.errors import InputError
+from nnmf_core.spikes import (
+    CUT_UNIT_SEPARATION,
+    DEFAULT_ASSIGNMENT,
+    ari,
+    cluster_waveforms,
+    nonnegative,
+    rank_scan,
+    rank_suggestion,
+    shape_amplitude_features,
+    suggested_rank,
+    suggestion_reason,
+)
+from nnmf_core.spikes.features import _refined_by_nearest_mean
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    with threadpool_limits(limits=1):
+        yield
+
+
+def spike(n_samples: int, trough: float, width: float, peak_delay: float, peak: float) -> np.ndarray:
+    """A trough at ``trough`` then a smaller, broader positive peak ``peak_delay`` samples later."""
+    t = np.arange(n_samples, dtype=np.float64)
+    return (-np.exp(-0.5 * ((t - trough) / width) ** 2)
+            + peak * np.exp(-0.5 * ((t - trough - peak_delay) / (2 * width)) ** 2))
+
+
+def units(templates: list, n_per_unit: int, noise: float, jitter: float, seed: int) -> tuple:
+    """Waveforms of units = template × log-normal amplitude jitter + white noise; and the true unit of each."""
+    rng = np.random.default_rng(seed)
+    rows, truth = [], []
+    for unit, template in enumerate(templates):
+        scale = np.exp(rng.normal(0.0, jitter, size=(n_per_unit, 1)))
+        rows.append(scale * template + rng.normal(0.0, noise, size=(n_per_unit, template.size)))
+        truth += [unit] * n_per_unit
+    order = rng.permutation(len(truth))
+    return np.vstack(rows)[order], np.array(truth)[order]
+
+
+SHAPE = spike(60, 20, 2.0, 8, 0.4)
+
+
+def test_units_that_differ_only_in_amplitude_are_separated():
+    # one shape at 40, 80 and 160 µV: what a unit farther from the electrode looks like
+    waveforms, truth = units([40 * SHAPE, 80 * SHAPE, 160 * SHAPE], 80, noise=4.0, jitter=0.08, seed=0)
+    default = cluster_waveforms(waveforms, 3, random_state=0)
+    assert default.assignment == DEFAULT_ASSIGNMENT == "shape+amplitude"
+    assert ari(default.labels, truth) >= 0.95
+    # the shape-only rule cannot: every unit has the same mix of templates
+    shape_only = cluster_waveforms(waveforms, 3, random_state=0, assignment="kmeans")
+    assert ari(shape_only.labels, truth) < 0.5
+
+
+def test_units_that_differ_only_in_shape_are_separated():
+    # the same trough depth, different widths and repolarisation peaks
+    templates = [60 * spike(60, 20, 1.5, 6, 0.3), 60 * spike(60, 20, 3.0, 10, 0.6), 60 * spike(60, 20, 2.0, 16, 0.9)]
+    waveforms, truth = units(templates, 80, noise=4.0, jitter=0.08, seed=1)
+    assert ari(cluster_waveforms(waveforms, 3, random_state=0).labels, truth) >= 0.95
+
+
+def test_shape_amplitude_features_are_direction_and_scaled_log_size():
+    W = np.array([[0.6, 0.0], [0.8, 0.0], [0.0, 1.0]])
+    H = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 4.0]])
+    features = shape_amplitude_features(W, H, amplitude_weight=2.0)
+    np.testing.assert_allclose(features[:, :2], [[1, 0], [1, 0], [0, 1]])
+    np.testing.assert_allclose(features[:, 2], 2.0 * np.log([1.0, 2.0, 4.0]))
+    # doubling every waveform moves only the amplitude, by λ·ln 2
+    doubled = shape_amplitude_features(W, 2 * H, amplitude_weight=2.0)
+    np.testing.assert_allclose(doubled - features, np.tile([0.0, 0.0, 2.0 * np.log(2)], (3, 1)), atol=1e-12)
+    with pytest.raises(InputError, match="share k"):
+        shape_amplitude_features(W, H.T)
+    with pytest.raises(InputError, match="non-negative"):
+        shape_amplitude_features(W, -H)
+
+
+def test_nearest_mean_rounds_move_a_waveform_to_the_closer_mean():
+    X = np.array([[0.0], [0.2], [0.9], [10.0], [10.2], [9.8]])
+    labels = np.array([0, 0, 1, 1, 1, 1])  # 0.9 was put with the far cluster
+    np.testing.assert_array_equal(_refined_by_nearest_mean(X, labels, 2), [0, 0, 0, 1, 1, 1])
+
+
+def test_the_fit_is_factorize_with_its_restarts():
+    """One restart loop: cluster_waveforms keeps exactly what factorize keeps for the same seed."""
+    waveforms, _ = units([40 * SHAPE, 120 * SHAPE], 40, noise=4.0, jitter=0.08, seed=2)
+    result = cluster_waveforms(waveforms, 2, random_state=3, max_iter=100)
+    fit = factorize(nonnegative(waveforms).V, 2, max_iter=100, n_restarts=2, random_state=3)
+    np.testing.assert_array_equal(result.result.W, fit.W)
+    np.testing.assert_array_equal(result.restart_losses, fit.restart_losses)
+    assert len(result.restart_labels) == 2
+
+
+def test_channels_are_checked_and_kept():
+    waveforms, _ = units([40 * SHAPE, 120 * SHAPE], 20, noise=4.0, jitter=0.08, seed=3)
+    assert cluster_waveforms(waveforms, 2, channels=4).channels == 4  # 60 samples = 4 channels × 15
+    assert cluster_waveforms(waveforms, 2).channels == 1
+    with pytest.raises(InputError, match="cannot be cut into 7 channels"):
+        cluster_waveforms(waveforms, 2, channels=7)
+
+
+def test_scan_runs_of_one_k_do_not_depend_on_the_other_ranks():
+    waveforms, _ = units([40 * SHAPE, 120 * SHAPE], 30, noise=4.0, jitter=0.08, seed=4)
+    alone = rank_scan(waveforms, [3], n_runs=2, max_iter=50, random_state=0).drop(columns="seconds")
+    among = rank_scan(waveforms, [2, 3], n_runs=2, max_iter=50, random_state=0).drop(columns="seconds")
+    pd.testing.assert_frame_equal(alone.reset_index(drop=True), among.iloc[[1]].reset_index(drop=True))
+
+
+def test_a_clear_suggestion_says_what_the_next_k_does():
+    suggestion = rank_suggestion(pd.DataFrame({"k": [2, 3, 4, 5], "separation": [8.0, 7.5, 6.1, 2.2]}))
+    assert suggestion.k == 4 and not suggestion.unsure
+    assert suggestion.reason.startswith("k = 4 is the largest k whose two closest clusters are still d′ = 6.1 apart")
+    assert f"no more than one unit cut in two ({CUT_UNIT_SEPARATION:.1f} for a Gaussian unit)" in suggestion.reason
+
+
+@pytest.mark.parametrize("separation, alternatives", [
+    ([8.0, 7.5, 4.3, 2.2], (3,)),        # k = 4 only just reaches the threshold
+    ([8.0, 7.5, 6.1, 3.4], (5,)),        # k = 5 is still farther apart than a cut unit
+    ([8.0, 3.1, 6.1, 2.2], (3,)),        # k = 3 falls below while k = 4 passes
+    ([8.0, 7.5, 4.3, 3.4], (3, 5)),
+])
+def test_an_unsure_suggestion_says_so_first(separation, alternatives):
+    scan = pd.DataFrame({"k": [2, 3, 4, 5], "separation": separation})
+    suggestion = rank_suggestion(scan)
+    assert suggestion.k == suggested_rank(scan) == 4 and suggestion.alternatives == alternatives
+    others = " and ".join(map(str, alternatives))
+    assert suggestion.reason.startswith(f"k = 4 (unsure: k = {others} explain")
+    assert suggestion_reason(scan) == suggestion.reason
+
+
+def test_no_separated_k_is_unsure_about_its_neighbours():
+    suggestion = rank_suggestion(pd.DataFrame({"k": [2, 3, 4], "separation": [2.5, 3.5, 3.1]}))
+    assert suggestion.k == 3 and suggestion.alternatives == (2, 4)
+    assert suggestion.reason.startswith("No k keeps its two closest clusters d′ = 4 apart")
