@@ -11,7 +11,7 @@ DEV_STAMP     := $(VENV)/.dev-installed
 # Benchmarks read the BLAS kernel the machine would pick by itself.
 BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m
 
-.PHONY: run test test-fast lint bench screenshots memory clean
+.PHONY: run test test-fast lint bench bench-heavy screenshots memory clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,11 +45,21 @@ test-fast: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
-## make bench: solver, spike and page benchmarks (peers side by side, ratios)
+## make bench: solver, spike, unit, learning and page benchmarks (peers side by side, ratios)
 bench: $(DEV_STAMP)
 	$(BENCH) bench.bench_factorize
 	$(BENCH) bench.bench_spikes
+	$(BENCH) bench.bench_units
+	$(BENCH) bench.bench_learning --quick
 	$(BENCH) bench.bench_app
+
+## make bench-heavy: realistic spike recordings, data at scale (Dask), real browsers (tens of minutes)
+bench-heavy: $(DEV_STAMP)
+	$(BENCH) bench.bench_spikes_realistic
+	$(BENCH) bench.bench_spikes_realistic --seed-offset 1
+	$(BENCH) bench.bench_scale
+	$(BENCH) bench.bench_browser
+	$(BIN)/python -m bench.bench_classroom
 
 ## make screenshots: refresh docs/*.png from the browser tests (needs Chromium)
 screenshots: $(DEV_STAMP)
