@@ -57,6 +57,15 @@ from nnmf_core.figures.spikes import (
     spike_transform_figure,
     spike_weights_heatmap,
 )
+from nnmf_core.figures.units import (
+    MAX_AMPLITUDE_POINTS,
+    amplitude_time_figure,
+    autocorrelogram_figure,
+    isi_histogram_figure,
+    merge_table_figure,
+    residual_histogram_figure,
+    similarity_heatmap,
+)
 from nnmf_core.figures.waveforms import (
     EXAMPLE_WAVEFORMS,
     PANEL_STYLES,
@@ -115,21 +124,11 @@ __all__ = [
     "heldout_figure",
     "race_figure",
     "replay_loss_figure",
-]
-
-# From clusters to units (``units``): ISI histogram, autocorrelogram, amplitude over
-# time, residual histogram, cluster similarity and merge suggestions.
-from nnmf_core.figures.units import (  # noqa: E402
-    MAX_AMPLITUDE_POINTS,
-    amplitude_time_figure,
-    autocorrelogram_figure,
-    isi_histogram_figure,
-    merge_table_figure,
-    residual_histogram_figure,
-    similarity_heatmap,
-)
-
-__all__ += [
-    "MAX_AMPLITUDE_POINTS", "amplitude_time_figure", "autocorrelogram_figure", "isi_histogram_figure",
-    "merge_table_figure", "residual_histogram_figure", "similarity_heatmap",
+    "MAX_AMPLITUDE_POINTS",
+    "amplitude_time_figure",
+    "autocorrelogram_figure",
+    "isi_histogram_figure",
+    "merge_table_figure",
+    "residual_histogram_figure",
+    "similarity_heatmap",
 ]

@@ -37,6 +37,13 @@ one job per module:
 * :mod:`~nnmf_core.spikes.summary` and :mod:`~nnmf_core.spikes.export` —
   :func:`cluster_summary`, :func:`export_assignments_csv`,
   :func:`export_templates_csv`.
+* From clusters to units: is a cluster one neuron
+  (:mod:`~nnmf_core.spikes.spike_times`, :mod:`~nnmf_core.spikes.physiology`,
+  :mod:`~nnmf_core.spikes.unit_quality`), which waveforms the fit explains
+  badly (:mod:`~nnmf_core.spikes.unassigned`), fixing clusters
+  (:mod:`~nnmf_core.spikes.curation`, :mod:`~nnmf_core.spikes.merge_suggestions`),
+  NumPy uploads (:mod:`~nnmf_core.spikes.array_reader`), Phy files and
+  sessions (:mod:`~nnmf_core.spikes.export`, :mod:`~nnmf_core.spikes.session_file`).
 * :func:`synthetic_spikes` (from :mod:`nnmf_core.datasets`) — waveforms of
   known units, for tests and the demo.
 
@@ -58,6 +65,14 @@ True
 """
 
 from nnmf_core.datasets import synthetic_spikes
+from nnmf_core.spikes.array_reader import (
+    MAX_ARRAY_FILE_BYTES,
+    MAX_ARRAY_VALUES,
+    NPZ_KEYS,
+    read_npy,
+    read_npz,
+    read_spike_file,
+)
 from nnmf_core.spikes.baseline import PcaKmeans, pca_kmeans
 from nnmf_core.spikes.channels import (
     MAX_CHANNELS,
@@ -96,8 +111,31 @@ from nnmf_core.spikes.csv_reader import (
     load_sample_spikes,
     read_waveforms,
 )
-from nnmf_core.spikes.export import export_assignments_csv, export_templates_csv, spreadsheet_safe
+from nnmf_core.spikes.curation import (
+    GROUPS,
+    UNSORTED,
+    CurationHistory,
+    Mark,
+    Merge,
+    Split,
+    SplitPreview,
+    mark_clusters,
+    merge_clusters,
+    split_cluster,
+    split_preview,
+)
+from nnmf_core.spikes.export import (
+    UNASSIGNED_GROUP,
+    curated_groups,
+    export_assignments_csv,
+    export_phy_files,
+    export_templates_csv,
+    export_templates_npy,
+    phy_cluster_ids,
+    spreadsheet_safe,
+)
 from nnmf_core.spikes.features import AMPLITUDE_WEIGHT, shape_amplitude_features
+from nnmf_core.spikes.merge_suggestions import MERGE_ORDERS, MergeSuggestions, merge_suggestions
 from nnmf_core.spikes.metrics import (
     ari,
     confusion_table,
@@ -115,6 +153,22 @@ from nnmf_core.spikes.options import (
     DEFAULT_TRANSFORM,
     TRANSFORMS,
     method_name,
+)
+from nnmf_core.spikes.physiology import (
+    ACG_BIN_MS,
+    ACG_WINDOW_MS,
+    DEFAULT_CENSORED_MS,
+    DEFAULT_REFRACTORY_MS,
+    ISI_MAX_MS,
+    PRESENCE_BIN_S,
+    Histogram,
+    IsiViolations,
+    autocorrelogram,
+    firing_rate,
+    isi_histogram,
+    isi_violations,
+    presence_ratio,
+    spike_train_table,
 )
 from nnmf_core.spikes.rank import (
     CUT_UNIT_SEPARATION,
@@ -138,8 +192,38 @@ from nnmf_core.spikes.recording_info import (
     leading_comments,
     spike_times_from_column,
 )
+from nnmf_core.spikes.session_file import (
+    SESSION_FORMAT,
+    Session,
+    export_session,
+    read_session_file,
+    waveforms_digest,
+)
+from nnmf_core.spikes.spike_times import (
+    SPIKE_TIME_COLUMNS,
+    missing_spike_times,
+    recording_duration,
+    unit_spike_times,
+)
 from nnmf_core.spikes.summary import ClusterSummary, cluster_summary
 from nnmf_core.spikes.transforms import NonNegative, nonnegative, templates_from_w, unit_norm_columns
+from nnmf_core.spikes.unassigned import (
+    UNASSIGNED,
+    Unassigned,
+    relative_residuals,
+    suggested_residual_threshold,
+    unassigned_waveforms,
+    weight_ratios,
+)
+from nnmf_core.spikes.unit_quality import (
+    AMPLITUDE_METHODS,
+    AmplitudeDrift,
+    amplitude_cutoff,
+    amplitude_drift,
+    noise_levels,
+    spike_amplitudes,
+    unit_quality_table,
+)
 from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
 __all__ = [
@@ -220,98 +304,65 @@ __all__ = [
     "synthetic_spikes",
     "templates_from_w",
     "unit_norm_columns",
-]
-
-# From clusters to units: is a cluster one neuron (spike_times, physiology, unit_quality), which
-# waveforms the fit leaves unassigned (unassigned), fixing clusters (curation,
-# merge_suggestions), NumPy uploads (array_reader), Phy files and sessions (export,
-# session_file).
-from nnmf_core.spikes.array_reader import (  # noqa: E402
-    MAX_ARRAY_FILE_BYTES,
-    MAX_ARRAY_VALUES,
-    NPZ_KEYS,
-    read_npy,
-    read_npz,
-    read_spike_file,
-)
-from nnmf_core.spikes.curation import (  # noqa: E402
-    GROUPS,
-    UNSORTED,
-    CurationHistory,
-    Mark,
-    Merge,
-    Split,
-    SplitPreview,
-    mark_clusters,
-    merge_clusters,
-    split_cluster,
-    split_preview,
-)
-from nnmf_core.spikes.export import (  # noqa: E402
-    UNASSIGNED_GROUP,
-    curated_groups,
-    export_phy_files,
-    export_templates_npy,
-    phy_cluster_ids,
-)
-from nnmf_core.spikes.merge_suggestions import MERGE_ORDERS, MergeSuggestions, merge_suggestions  # noqa: E402
-from nnmf_core.spikes.physiology import (  # noqa: E402
-    ACG_BIN_MS,
-    ACG_WINDOW_MS,
-    DEFAULT_CENSORED_MS,
-    DEFAULT_REFRACTORY_MS,
-    ISI_MAX_MS,
-    PRESENCE_BIN_S,
-    Histogram,
-    IsiViolations,
-    autocorrelogram,
-    firing_rate,
-    isi_histogram,
-    isi_violations,
-    presence_ratio,
-    spike_train_table,
-)
-from nnmf_core.spikes.session_file import (  # noqa: E402
-    SESSION_FORMAT,
-    Session,
-    export_session,
-    read_session_file,
-    waveforms_digest,
-)
-from nnmf_core.spikes.spike_times import (  # noqa: E402
-    SPIKE_TIME_COLUMNS,
-    missing_spike_times,
-    recording_duration,
-    unit_spike_times,
-)
-from nnmf_core.spikes.unassigned import (  # noqa: E402
-    UNASSIGNED,
-    Unassigned,
-    relative_residuals,
-    suggested_residual_threshold,
-    unassigned_waveforms,
-    weight_ratios,
-)
-from nnmf_core.spikes.unit_quality import (  # noqa: E402
-    AMPLITUDE_METHODS,
-    AmplitudeDrift,
-    amplitude_cutoff,
-    amplitude_drift,
-    noise_levels,
-    spike_amplitudes,
-    unit_quality_table,
-)
-
-__all__ += [
-    "ACG_BIN_MS", "ACG_WINDOW_MS", "AMPLITUDE_METHODS", "AmplitudeDrift", "CurationHistory", "DEFAULT_CENSORED_MS",
-    "DEFAULT_REFRACTORY_MS", "GROUPS", "Histogram", "ISI_MAX_MS", "IsiViolations", "MAX_ARRAY_FILE_BYTES",
-    "MAX_ARRAY_VALUES", "MERGE_ORDERS", "Mark", "Merge", "MergeSuggestions", "NPZ_KEYS", "PRESENCE_BIN_S",
-    "SESSION_FORMAT", "SPIKE_TIME_COLUMNS", "Session", "Split", "SplitPreview", "UNASSIGNED", "UNASSIGNED_GROUP",
-    "UNSORTED", "Unassigned", "amplitude_cutoff", "amplitude_drift", "autocorrelogram", "curated_groups",
-    "export_phy_files", "export_session", "export_templates_npy", "firing_rate", "isi_histogram", "isi_violations",
-    "mark_clusters", "merge_clusters", "merge_suggestions", "missing_spike_times", "noise_levels", "phy_cluster_ids",
-    "presence_ratio", "read_npy", "read_npz", "read_session_file", "read_spike_file", "recording_duration",
-    "relative_residuals", "spike_amplitudes", "spike_train_table", "split_cluster", "split_preview",
-    "suggested_residual_threshold", "unassigned_waveforms", "unit_quality_table", "unit_spike_times",
-    "waveforms_digest", "weight_ratios",
+    "ACG_BIN_MS",
+    "ACG_WINDOW_MS",
+    "AMPLITUDE_METHODS",
+    "AmplitudeDrift",
+    "CurationHistory",
+    "DEFAULT_CENSORED_MS",
+    "DEFAULT_REFRACTORY_MS",
+    "GROUPS",
+    "Histogram",
+    "ISI_MAX_MS",
+    "IsiViolations",
+    "MAX_ARRAY_FILE_BYTES",
+    "MAX_ARRAY_VALUES",
+    "MERGE_ORDERS",
+    "Mark",
+    "Merge",
+    "MergeSuggestions",
+    "NPZ_KEYS",
+    "PRESENCE_BIN_S",
+    "SESSION_FORMAT",
+    "SPIKE_TIME_COLUMNS",
+    "Session",
+    "Split",
+    "SplitPreview",
+    "UNASSIGNED",
+    "UNASSIGNED_GROUP",
+    "UNSORTED",
+    "Unassigned",
+    "amplitude_cutoff",
+    "amplitude_drift",
+    "autocorrelogram",
+    "curated_groups",
+    "export_phy_files",
+    "export_session",
+    "export_templates_npy",
+    "firing_rate",
+    "isi_histogram",
+    "isi_violations",
+    "mark_clusters",
+    "merge_clusters",
+    "merge_suggestions",
+    "missing_spike_times",
+    "noise_levels",
+    "phy_cluster_ids",
+    "presence_ratio",
+    "read_npy",
+    "read_npz",
+    "read_session_file",
+    "read_spike_file",
+    "recording_duration",
+    "relative_residuals",
+    "spike_amplitudes",
+    "spike_train_table",
+    "split_cluster",
+    "split_preview",
+    "suggested_residual_threshold",
+    "unassigned_waveforms",
+    "unit_quality_table",
+    "unit_spike_times",
+    "waveforms_digest",
+    "weight_ratios",
 ]
