@@ -7,6 +7,7 @@ run). mallinfo2's ``hblkhd`` is the memory held in blocks mapped on their own,
 ``fordblks`` the free memory the heaps keep instead of returning it.
 """
 
+import os
 import platform
 import subprocess
 import sys
@@ -63,7 +64,12 @@ print(libc.mallinfo2().fordblks / 2**20)
 
 
 def printed(probe: str, mode: str) -> float:
-    done = subprocess.run([sys.executable, "-c", probe, mode], cwd=ROOT, capture_output=True, text=True, check=True)
+    # glibc's defaults only: a MALLOC_* variable (Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in
+    # the process that starts its workers) turns the adaptive thresholds off, as tuning does.
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("MALLOC_") and name != "GLIBC_TUNABLES"}
+    done = subprocess.run([sys.executable, "-c", probe, mode], cwd=ROOT, capture_output=True, text=True, check=True,
+                          env=env)
     return float(done.stdout)
 
 
