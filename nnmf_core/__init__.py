@@ -8,7 +8,17 @@
 """
 
 from nnmf_core.errors import InputError
-from nnmf_core.factorize import NMFResult, factorize
+from nnmf_core.estimator import NMF
+from nnmf_core.factorize import NMFResult, factorize, transform
 from nnmf_core.threads import pin_blas_threads, pin_blas_threads_for_sessions, usable_cores
 
-__all__ = ["InputError", "NMFResult", "factorize", "pin_blas_threads", "pin_blas_threads_for_sessions", "usable_cores"]
+__all__ = [
+    "NMF",
+    "InputError",
+    "NMFResult",
+    "factorize",
+    "pin_blas_threads",
+    "pin_blas_threads_for_sessions",
+    "transform",
+    "usable_cores",
+]

@@ -1,5 +1,7 @@
 """The factorizer against oracles: hand arithmetic, scikit-learn, the SVD bound."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.decomposition import NMF
@@ -455,3 +457,90 @@ def test_the_largest_accepted_entries_fit_without_overflow(solver, dtype):
     scaled = factorize(_entries_up_to(largest), 8, init="random", **options)
     unscaled = factorize(_entries_up_to(1.0), 8, init="random", **options)
     assert scaled.relative_error == pytest.approx(unscaled.relative_error, rel=1e-3)
+
+
+# ---------------------------------------------------------------- long factors, transform
+
+
+def test_a_tall_fit_stays_within_one_percent_of_scikit_learn():
+    """W longer than one sweep block (swept block by block, each with its own stopping test)."""
+    V = low_rank_data(6000, 40, 5, seed=3).astype(np.float32)
+    ours = factorize(V, 5, max_iter=400, tol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's "maximum number of iterations reached"
+        peer = NMF(5, init="nndsvda", solver="cd", max_iter=400, tol=1e-6).fit(V)
+    peer_error = np.linalg.norm(V - peer.transform(V) @ peer.components_) / np.linalg.norm(V)
+    assert ours.relative_error <= peer_error * 1.01
+
+
+def test_a_long_factor_is_swept_the_same_in_one_piece_or_in_its_blocks():
+    """What the Dask path relies on: each block of a long factor needs only its own columns."""
+    import importlib
+
+    hals = importlib.import_module("nnmf_core.factorize.hals")
+    rng = np.random.default_rng(0)
+    k, p = 5, 3 * hals._sweep_block(5, 4) + 777
+    X = rng.random((k, p)).astype(np.float32)
+    numerator = rng.random((p, k)).astype(np.float32).T
+    gram = (lambda A: A @ A.T)(rng.random((k, 50)).astype(np.float32))
+    whole = X.copy()
+    hals._hals_sweeps(whole, numerator, gram, 0.0, 0.0, 10, hals._SweepBuffers(k, p, np.float32))
+    block = hals._sweep_block(k, 4)
+    pieces = X.copy()
+    for start in range(0, p, 2 * block):  # pieces of two blocks, as Dask partitions would be
+        stop = min(start + 2 * block, p)
+        part = pieces[:, start:stop]
+        hals._hals_sweeps(part, numerator[:, start:stop], gram, 0.0, 0.0, 10,
+                          hals._SweepBuffers(k, stop - start, np.float32, block))
+    np.testing.assert_array_equal(pieces, whole)
+    assert not np.array_equal(whole, X)
+
+
+def test_transform_is_nonnegative_least_squares_row_by_row():
+    from scipy.optimize import nnls
+
+    from nnmf_core import transform
+
+    rng = np.random.default_rng(1)
+    H = rng.random((6, 40))
+    H[2] = 0.9 * H[1] + 0.1 * H[2]  # two nearly parallel templates: coordinate descent alone creeps
+    H[4] = 0  # a dead template gets weight 0
+    V = rng.random((300, 6)) @ H + 0.3 * rng.random((300, 40))
+    V[5] = 0
+    W = transform(V, H)
+    expected = np.array([nnls(H.T, v)[0] for v in V])
+    assert W.shape == (300, 6) and (W >= 0).all()
+    np.testing.assert_allclose(W, expected, atol=1e-8)
+    assert not W[:, 4].any() and not W[5].any()
+    np.testing.assert_allclose(transform(V[::7], H), W[::7], atol=1e-12)  # rows are independent
+
+
+def test_transform_keeps_float32_and_recovers_a_fit():
+    from nnmf_core import transform
+
+    V = low_rank_data(200, 30, 4).astype(np.float32)
+    result = factorize(V, 4, max_iter=500, tol=1e-8, random_state=0)
+    W = transform(V, result.H)
+    assert W.dtype == np.float32
+    assert np.linalg.norm(V - W @ result.H) <= np.linalg.norm(V - result.W @ result.H) * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("V, H, words", [
+    (np.ones((3, 4)), np.ones((2, 5)), "V has 4 columns but H has 5"),
+    (-np.ones((3, 4)), np.ones((2, 4)), "V has 12 negative entries"),
+    (np.ones((3, 4)), np.full((2, 4), np.nan), "H has 8 entries that are NaN or infinite"),
+    (np.ones(4), np.ones((2, 4)), "V must be a 2-D matrix"),
+])
+def test_transform_refuses_bad_input_with_a_sentence(V, H, words):
+    from nnmf_core import transform
+
+    with pytest.raises(InputError, match=words):
+        transform(V, H)
+
+
+def test_the_squared_norm_of_a_large_matrix_is_summed_in_pieces_exactly_enough():
+    import importlib
+
+    loss = importlib.import_module("nnmf_core.factorize.loss")
+    V = np.random.default_rng(0).random((loss.NORM_CHUNK // 100 + 3000, 100)).astype(np.float32)
+    assert loss._squared_norm(V) == pytest.approx(float(np.sum(V.astype(np.float64) ** 2)), rel=1e-12)

@@ -1,6 +1,7 @@
 """Non-negative matrix factorization: V ≈ W·H with W, H ≥ 0.
 
-One entry point, :func:`factorize`, with two solvers written here in NumPy:
+One entry point, :func:`factorize`, with two solvers written here in NumPy
+(and run partitioned on Dask when V is a ``dask.array.Array``):
 
 * ``solver="hals"`` — hierarchical alternating least squares, accelerated as in
   Gillis & Glineur (2012): each product of the data with a factor is reused for
@@ -27,6 +28,11 @@ Modules
 ``loss``        loss tracking, float64 inner products, penalties
 ``budget``      cost of a fit and the work a server allows
 ``result``      :class:`NMFResult`
+``transform``   :func:`transform`, non-negative least squares with H fixed
+``dask_support``, ``dask_init``, ``dask_solvers``
+                the same fit on a ``dask.array.Array`` (Dask imported only then):
+                V and the tall factor stay partitioned on the workers, only
+                k×m and k×k products travel
 
 Every public name is re-exported here: import from ``nnmf_core.factorize``,
 not from the modules inside.
@@ -75,6 +81,7 @@ from nnmf_core.factorize.options import (
     RestartCallback,
 )
 from nnmf_core.factorize.result import NMFResult
+from nnmf_core.factorize.transform import transform
 from nnmf_core.factorize.validation import MAX_ENTRY, MIN_LARGEST_ENTRY
 
 __all__ = [
@@ -99,5 +106,6 @@ __all__ = [
     "fit_cost",
     "iterations_within_budget",
     "restart_generators",
+    "transform",
     "work_within_budget",
 ]

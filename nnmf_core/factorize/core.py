@@ -1,5 +1,10 @@
 """The entry point, :func:`factorize`: validate once, then run the chosen
-solver from each restart's start and keep the restart with the smallest loss."""
+solver from each restart's start and keep the restart with the smallest loss.
+
+The data is held by a "problem": :class:`_InMemoryProblem` for NumPy input,
+:class:`~nnmf_core.factorize.dask_solvers._DaskProblem` for a Dask array
+(imported only then). Both give the starts, run a solver, and measure the
+result; the restart loop is the same for both."""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import warnings
 
 import numpy as np
 
+from nnmf_core.errors import InputError
+from nnmf_core.factorize.dask_support import _is_dask_array
 from nnmf_core.factorize.hals import _hals
 from nnmf_core.factorize.init import _initial_factors, restart_generators
-from nnmf_core.factorize.loss import _inner_product, _penalties, _residual_norm_sq, _Tracker
+from nnmf_core.factorize.loss import _penalties, _residual_norm_sq, _squared_norm, _Tracker
 from nnmf_core.factorize.mu import _mu_frobenius, _mu_masked_or_kl
 from nnmf_core.factorize.options import Init, IterationCallback, RestartCallback
 from nnmf_core.factorize.result import NMFResult
@@ -39,9 +46,13 @@ def factorize(
 
     Parameters
     ----------
-    V : array_like, shape (n, m)
+    V : array_like or dask.array.Array, shape (n, m)
         Non-negative, finite data, not all zero. With ``mask``, entries that the
-        mask hides may hold anything, NaN included.
+        mask hides may hold anything, NaN included. A Dask array (float32 or
+        float64, any chunking) is fitted where its data lives, on the active
+        Dask scheduler (a ``dask.distributed.Client`` if one exists, else
+        Dask's threads), with ``solver="hals"`` or ``"mu"`` and the Frobenius
+        loss (no mask): see Notes.
     rank : int
         k, the number of components, ≥ 1. It may exceed min(n, m) (the factors
         then hold more numbers than V — allowed, to show that it stops paying).
@@ -100,6 +111,19 @@ def factorize(
     Returns
     -------
     NMFResult
+        For a Dask array V, the factor along V's long side (W for n ≥ m) is a
+        persisted Dask array partitioned like V, the other one NumPy.
+
+    Notes
+    -----
+    On a Dask array the fit follows MPI-FAUN (Kannan, Ballard & Park 2016):
+    V is cut into partitions of its long side (rechunked to whole HALS sweep
+    blocks), kept in the workers' memory when it fits in half of it (else
+    read from its source each iteration); the tall factor stays beside its
+    partitions; each iteration reduces only k×m and k×k products and
+    broadcasts the short factor, so no n×m intermediate is formed. The starts
+    and iterations are the in-memory ones, so the same seed gives the same
+    losses up to rounding (1e-10 relative in float64 in the tests).
 
     Raises
     ------
@@ -109,15 +133,19 @@ def factorize(
     """
     started = time.perf_counter()
     dtype = _validated_options(rank, solver, loss, init, max_iter, tol, n_restarts, dtype, alpha, l1_ratio, mask)
-    V, mask = _validated_matrix(V, mask, dtype)
     rank = int(rank)
-    n, m = V.shape
-    rngs = restart_generators(random_state, n_restarts)
+    if _is_dask_array(V):
+        if mask is not None or loss != "frobenius":
+            what = "A mask" if mask is not None else "The Kullback–Leibler loss"
+            raise InputError(f"{what} works in memory only; a Dask array is fitted with the Frobenius loss, unmasked.")
+        from nnmf_core.factorize.dask_solvers import _dask_problem
 
-    V_fit = np.ascontiguousarray(V, dtype=dtype)
-    if mask is not None:
-        observed_mean = float(V[mask].mean())
-        V_fit = np.where(mask, V_fit, dtype.type(observed_mean))
+        problem = _dask_problem(V, rank, dtype)
+    else:
+        V, mask = _validated_matrix(V, mask, dtype)
+        problem = _InMemoryProblem(V, mask, rank, dtype, loss)
+    n, m = problem.shape
+    rngs = restart_generators(random_state, n_restarts)
     if isinstance(init, str) and init == "nndsvd" and solver == "mu":
         warnings.warn(
             'init="nndsvd" leaves zeros that the multiplicative rule can never move; '
@@ -133,31 +161,25 @@ def factorize(
     restart_losses = []
     for restart, rng in enumerate(rngs):
         start = init if (restart == 0 or not deterministic_init) else "random"
-        W, H = _initial_factors(V_fit, rank, start, rng, dtype)
+        state = problem.initial_factors(start, rng)
         tracker = _Tracker(max_iter, tol, on_iteration)
-        if solver == "hals":
-            W, H = _hals(V_fit, W, H, max_iter, tracker, pen)
-        elif loss == "frobenius" and mask is None:
-            W, H = _mu_frobenius(V_fit, W, H, max_iter, tracker, pen)
-        else:
-            W, H = _mu_masked_or_kl(V_fit, W, H, max_iter, tracker, pen, mask, loss == "kullback-leibler")
+        state = problem.solve(solver, state, max_iter, tracker, pen)
         history = tracker.history
         final = history[-1] if history.size else np.inf
         restart_losses.append(final)
         if best is None or final < best[2][-1]:
-            best = (W, H, history, tracker)
+            best = (state, None, history, tracker)
         stopped = tracker.stopped
-        if (on_restart is not None and on_restart(restart, W, H, history)) or stopped:
+        if (on_restart is not None and on_restart(restart, *problem.factors(state), history)) or stopped:
             break
 
-    W, H, history, tracker = best
-    observed = V_fit if mask is None else np.where(mask, V_fit, 0)
-    relative_error = float(np.sqrt(_residual_norm_sq(V_fit, W, H, mask) / _inner_product(observed, observed)))
+    state, _, history, tracker = best
+    W, H = problem.factors(state)
     return NMFResult(
         W=W,
         H=H,
         loss_history=history,
-        relative_error=relative_error,
+        relative_error=problem.relative_error(state),
         restart_losses=np.asarray(restart_losses, dtype=np.float64),
         n_iter=int(history.size),
         converged=bool(tracker.converged),
@@ -167,3 +189,37 @@ def factorize(
         loss=loss,
         init=init if isinstance(init, str) else "given",
     )
+
+
+class _InMemoryProblem:
+    """A checked NumPy V prepared for the fit: V in the fit's dtype (hidden
+    entries filled with the observed mean), its mask and loss. A restart's
+    state is (W, H)."""
+
+    def __init__(self, V, mask, rank, dtype, loss):
+        V_fit = np.ascontiguousarray(V, dtype=dtype)
+        if mask is not None:
+            observed_mean = float(V[mask].mean())
+            V_fit = np.where(mask, V_fit, dtype.type(observed_mean))
+        self.V, self.mask, self.rank, self.dtype, self.loss = V_fit, mask, rank, dtype, loss
+        self.shape = V_fit.shape
+
+    def initial_factors(self, init, rng):
+        return _initial_factors(self.V, self.rank, init, rng, self.dtype)
+
+    def solve(self, solver, state, max_iter, tracker, pen):
+        W, H = state
+        if solver == "hals":
+            return _hals(self.V, W, H, max_iter, tracker, pen)
+        if self.loss == "frobenius" and self.mask is None:
+            return _mu_frobenius(self.V, W, H, max_iter, tracker, pen)
+        return _mu_masked_or_kl(self.V, W, H, max_iter, tracker, pen, self.mask, self.loss == "kullback-leibler")
+
+    @staticmethod
+    def factors(state):
+        return state
+
+    def relative_error(self, state) -> float:
+        W, H = state
+        observed = self.V if self.mask is None else np.where(self.mask, self.V, 0)
+        return float(np.sqrt(_residual_norm_sq(self.V, W, H, self.mask) / _squared_norm(observed)))

@@ -17,6 +17,23 @@ def _inner_product(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.vdot(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)))
 
 
+#: Entries of V converted to float64 at a time when its squared norm is summed.
+NORM_CHUNK = 4 * 1024 * 1024
+
+
+def _squared_norm(V: np.ndarray) -> float:
+    """‖V‖²_F accumulated in float64; a large V is converted a block of rows at
+    a time (a V of at most :data:`NORM_CHUNK` entries in one piece)."""
+    if V.size <= NORM_CHUNK:
+        return _inner_product(V, V)
+    rows = max(1, NORM_CHUNK // V.shape[1])
+    total = 0.0
+    for start in range(0, V.shape[0], rows):
+        block = V[start : start + rows].astype(np.float64)
+        total += float(np.vdot(block, block))
+    return total
+
+
 class _Float64Pair:
     """Two contiguous float64 arrays of one shape, made once: ``inner_product``
     gives the same value as ``_inner_product`` without allocating per call

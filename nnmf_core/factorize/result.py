@@ -14,9 +14,12 @@ class NMFResult:
     Attributes
     ----------
     W : ndarray, shape (n, k)
-        Non-negative basis (templates, columns), of the requested dtype.
+        Non-negative basis (templates, columns), of the requested dtype. For
+        a Dask V with n ≥ m, a persisted ``dask.array.Array`` partitioned
+        along its rows like V.
     H : ndarray, shape (k, m)
-        Non-negative weights (one column per column of V).
+        Non-negative weights (one column per column of V). For a Dask V with
+        m > n, a persisted ``dask.array.Array`` partitioned along its columns.
     loss_history : ndarray of float64, shape (n_iter,)
         The loss after every iteration of the kept restart: the squared
         Frobenius norm ‖V − WH‖² (over observed entries when masked), or the

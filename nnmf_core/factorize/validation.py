@@ -53,6 +53,10 @@ def _validated_matrix(V, mask, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray 
     else:
         observed = None
 
+    if observed is None:  # the common case in two passes without temporaries: min and max
+        smallest, largest = float(V.min()), float(V.max())  # NaN and ±inf show in one of them
+        if np.isfinite(smallest) and np.isfinite(largest) and smallest >= 0:
+            return _checked_range(largest, dtype, V, mask)
     bad = ~np.isfinite(V)
     if observed is not None:
         bad &= observed
@@ -69,11 +73,15 @@ def _validated_matrix(V, mask, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray 
             f"V has {int(negative.sum())} negative entries (smallest {values.min():.4g}); "
             "NMF needs non-negative data — shift or split it first."
         )
-    if not values.any():
+    return _checked_range(float(values.max()), dtype, V, mask)
+
+
+def _checked_range(largest: float, dtype: np.dtype, V, mask):
+    """Refuse a V (finite, ≥ 0) whose largest entry is 0 or beyond what ``dtype`` can factor."""
+    if largest == 0:
         raise InputError(
             "V is all zeros: there is nothing to factor (W·H = 0 already fits it exactly)."
         )
-    largest = float(values.max())
     if largest > MAX_ENTRY[dtype]:
         raise InputError(
             f"V's largest entry is {largest:.3g}, too large to factor in {dtype.name}: the solvers' "
