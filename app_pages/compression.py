@@ -18,7 +18,7 @@ from app_pages.compression_state import (
     settings_from_query,
 )
 from app_pages.live import LiveLoss, cached_or_computed, digest, plain
-from nnmf_core import InputError, figures, pin_blas_threads_for_sessions
+from nnmf_core import InputError, figures, images, pin_blas_threads_for_sessions
 from nnmf_core.compression import (
     CHANNEL_NAMES,
     COLOUR_LAYOUTS,
@@ -105,7 +105,8 @@ try:
         data = upload.getvalue()
         source_key, source_name = digest(data), upload.name
         picture = cached_or_computed(settings.cache_key("picture", source_key),
-                                     partial(working_image, data, settings.max_side))
+                                     partial(working_image, data, settings.max_side),
+                                     cost_bytes=images.decode_memory_bytes(data, settings.max_side))
     else:
         source_key, source_name = f"sample:{settings.sample}", settings.sample
         picture = cached_or_computed(settings.cache_key("picture", source_key),

@@ -1,9 +1,9 @@
 """Spike clustering: sort spike waveforms by their NMF templates, and check the sort.
 
-Reads top to bottom: sidebar (the data outside the form, the method inside it),
-the waveforms (cached per file), one cached comparison — NMF as chosen, the
-article's recipe, PCA + k-means — drawn live on a miss, the notebook's figure,
-the downloads, then tabs whose content is built only while open.
+Reads top to bottom: sidebar (the data and its description outside the form,
+the method inside it), the waveforms (cached per file), one cached comparison —
+NMF as chosen, the article's recipe, PCA + k-means — drawn live on a miss, the
+notebook's figure, the downloads, then tabs whose content is built only while open.
 """
 
 import html
@@ -11,17 +11,24 @@ from functools import partial
 
 import streamlit as st
 
+from app_pages import spike_curation as curation
+from app_pages import spike_exports as exports
+from app_pages import spike_rank_tab as rank_tab
+from app_pages import spike_state as state
+from app_pages import spike_units as units
 from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown
-from app_pages.spike_state import INTEGER_LIMITS, MAX_ITER_STEP, SCAN_RANKS, SpikeSettings
+from app_pages.spike_state import SpikeSettings
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
+from nnmf_core._text import counted
+from nnmf_core.errors import TooLarge
 from nnmf_core.factorize import SOLVER_LABELS, SOLVERS
 
 pin_blas_threads_for_sessions()
 
 #: The form's first view; every widget key is this page's own, kept across page switches.
 DEFAULTS = SpikeSettings()
-TABS = ["Templates and weights", "Quality and baseline", "Non-negativity", "Rank suggestion"]
-SAMPLE_NAME = "Bundled sample (data/spikes_synthetic.csv): 4 synthetic units; its 'unit' column is the truth"
+TABS = ["Templates and weights", "Quality and baseline", "Non-negativity", "Rank suggestion", "Units", "Curation",
+        "Export and apply"]
 
 st.title("Spike clustering with NMF")
 st.caption(
@@ -40,21 +47,24 @@ if rank_set_by_button:
 with st.sidebar:
     st.header("Waveforms")
     upload = st.file_uploader(
-        "CSV file (else the bundled sample)", type=["csv", "tsv", "txt"], key="spike_upload",
-        max_upload_size=spikes.MAX_CSV_BYTES // 2**20,
-        help="One waveform per row: an id column, then numeric samples, then optional label columns "
-             f"(text, or headed unit/label/cluster/organoid …). Up to {spikes.MAX_CSV_BYTES // 2**20} MB, "
-             f"{spikes.MAX_WAVEFORMS:,} waveforms and {spikes.MAX_SAMPLES:,} samples each. Never stored.")
-    transposed = st.toggle("One column per waveform (transposed)", key="spike_transposed", persist_state="session",
-                           help="For uploaded files whose columns are waveforms, each headed by its id.")
-    reference_box = st.container()
+        "CSV, .npy or .npz file (else a bundled example)", type=exports.FILE_TYPES, key="spike_upload",
+        max_upload_size=spikes.MAX_CSV_BYTES // 2**20, help=state.UPLOAD_HELP.format(
+            mb=spikes.MAX_CSV_BYTES // 2**20, waveforms=spikes.MAX_WAVEFORMS, samples=spikes.MAX_SAMPLES))
+    if upload is None:
+        example = st.radio("Bundled example", list(state.EXAMPLES), format_func=lambda name: state.EXAMPLES[name][0],
+                           key="spike_example", persist_state="session",
+                           help="Both have the true unit of every spike in a 'unit' column.")
+    else:
+        transposed = st.toggle("One column per waveform (transposed)", key="spike_transposed", persist_state="session",
+                               help="For uploaded files whose columns are waveforms, each headed by its id.")
+    data_box = st.container()
     with st.form("method"):
         st.header("Method")
         st.selectbox("Make the data non-negative", list(spikes.TRANSFORMS), format_func=spikes.TRANSFORMS.get,
                      index=list(spikes.TRANSFORMS).index(DEFAULTS.transform), key=SpikeSettings.key("transform"),
                      persist_state="session",
                      help="NMF needs V ≥ 0, spikes are signed. Split loses nothing; a shift adds an offset.")
-        st.number_input("Clusters k (the rank)", *INTEGER_LIMITS["rank"], step=1, key=SpikeSettings.key("rank"),
+        st.number_input("Clusters k (the rank)", *state.INTEGER_LIMITS["rank"], step=1, key=SpikeSettings.key("rank"),
                         **({} if rank_set_by_button else {"value": memory["rank"]}))
         st.radio("Assign each waveform by", list(spikes.ASSIGNMENTS), format_func=spikes.ASSIGNMENTS.get,
                  index=list(spikes.ASSIGNMENTS).index(DEFAULTS.assignment), key=SpikeSettings.key("assignment"),
@@ -63,46 +73,65 @@ with st.sidebar:
                       "k-means: group the waveforms by their mix of templates.")
         st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, index=SOLVERS.index(DEFAULTS.solver),
                  key=SpikeSettings.key("solver"), horizontal=True, persist_state="session")
-        st.number_input("Iterations (at most)", *INTEGER_LIMITS["max_iter"], DEFAULTS.max_iter, step=MAX_ITER_STEP,
+        st.number_input("Iterations (at most)", *state.INTEGER_LIMITS["max_iter"], DEFAULTS.max_iter, step=state.MAX_ITER_STEP,
                         key=SpikeSettings.key("max_iter"), persist_state="session")
         left, right = st.columns(2)
-        left.number_input("Restarts", *INTEGER_LIMITS["restarts"], DEFAULTS.restarts, step=1,
+        left.number_input("Restarts", *state.INTEGER_LIMITS["restarts"], DEFAULTS.restarts, step=1,
                           key=SpikeSettings.key("restarts"), persist_state="session",
                           help="Independent fits; the lowest loss is kept.")
-        right.number_input("Random seed", *INTEGER_LIMITS["seed"], DEFAULTS.seed, step=1, key=SpikeSettings.key("seed"),
+        right.number_input("Random seed", *state.INTEGER_LIMITS["seed"], DEFAULTS.seed, step=1, key=SpikeSettings.key("seed"),
                            persist_state="session")
         st.form_submit_button("Cluster", type="primary", width="stretch")
-
-settings = SpikeSettings.from_state(st.session_state)
-memory["rank"] = k = settings.rank
 
 # ---- the waveforms
 try:
     if upload is not None:
         data = upload.getvalue()
         source_key, source_name = f"{digest(data)}|transposed={transposed}", f"Uploaded file: {upload.name}"
-        table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.read_waveforms, data,
-                                                                        transposed=transposed))
+        table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.read_spike_file, upload.name, data,
+                                                                        transposed=transposed),
+                                   cost_bytes=spikes.READ_COST_PER_BYTE * len(data))
     else:
-        source_key, source_name = "sample", SAMPLE_NAME
-        table = cached_or_computed("spike-table|sample", spikes.load_sample_spikes)
+        source_key, source_name = f"example={example}", state.EXAMPLES[example][1]
+        table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.load_sample_spikes, example))
+except TooLarge as error:
+    st.error(f"This file is larger than one request may use here. {plain(error)}")
+    exports.command_line_instead(upload.name, SpikeSettings.from_state(st.session_state))
+    st.stop()
 except InputError as error:
     st.error(f"This file cannot be used. {plain(error)}")
-    st.caption("Remove the file (× in the sidebar) to go back to the bundled sample.")
+    st.caption("Remove the file (× in the sidebar) to go back to the bundled examples.")
     st.stop()
 
-with reference_box:
+# ---- what the data is: a new file brings its own channels, rate and unit
+if st.session_state.get(state.DESCRIBED_KEY) != source_key:
+    st.session_state.update(state.first_description(table, bundled=upload is None), **{state.DESCRIBED_KEY: source_key})
+with data_box:
+    st.selectbox("Channels per waveform", spikes.channel_options(table.n_samples), key=SpikeSettings.key("channels"),
+                 help=state.CHANNELS_HELP, persist_state="session")
+    left, right = st.columns([3, 2])
+    rate = left.number_input("Sampling rate (kHz)", 1.0, 1000.0, step=1.0, format="%g", key=state.RATE_KEY,
+                             help=state.RATE_HELP, persist_state="session")
+    unit = right.selectbox("Values in", state.AMPLITUDE_UNITS, key=state.UNIT_KEY, persist_state="session",
+                           help="The amplitude unit of the file's values, for the axes (a.u.: arbitrary units).")
     label_names = list(table.label_columns)
     reference_name = st.selectbox(
         "Reference labels", [""] + label_names, index=1 if label_names else 0,
         format_func=lambda name: name or "none", disabled=not label_names,
-        help="A label column of the file to compare the clusters with (ARI, confusion table)."
+        help="A label column of the file to compare the clusters with (ARI, confusion tables)."
              + ("" if label_names else " This file has none."))
 reference = table.label_columns[reference_name] if reference_name else None
+settings = SpikeSettings.from_state(st.session_state)
+memory["rank"] = k = settings.rank
+channels, file_rate = settings.channels, table.sampling_rate
+table = table.with_sampling_rate(rate * 1000)
 
 st.text(f"{source_name}\n{table.n_waveforms:,} waveforms × {table.n_samples:,} samples")
+st.caption(state.data_details(table, channels, from_file=file_rate == table.sampling_rate))
 for note in table.notes:
     st.warning(plain(note))
+for sentence in table.inferred:
+    st.info(plain(sentence), icon=":material/info:")
 
 # ---- one cached computation (iterations capped to what one request may cost), drawn live on a miss
 fit_key = settings.cache_key(source_key)
@@ -119,7 +148,7 @@ def compared():
         return spikes.compare_methods(
             table.waveforms, k, transform=settings.transform, assignment=settings.assignment, solver=settings.solver,
             max_iter=work.max_iter, n_restarts=settings.restarts, random_state=settings.seed, on_iteration=live,
-            article_max_iter=work.article_max_iter)
+            article_max_iter=work.article_max_iter, channels=channels)
     finally:
         live.clear()
 
@@ -131,8 +160,10 @@ except InputError as error:
     st.stop()
 result = comparison.chosen
 quality = cached_or_computed(f"spike-quality|{fit_key}|{reference_name}",
-                             partial(spikes.quality_report, comparison, reference))
+                             partial(spikes.quality_report, comparison, reference, reference_name or "reference"))
 chosen = quality.table.iloc[0]
+history = curation.history_for(fit_key, result.labels)  # merges, splits, marks of this fit, kept per session
+labels = curation.labels_now(fit_key, history, result)  # curated, −1 for the unassigned when taken out
 
 # ---- 1. the numbers and the notebook's figure
 numbers = st.columns(5)
@@ -147,35 +178,40 @@ numbers[3].metric("Relative error", f"{result.result.relative_error:.3f}",
 numbers[4].metric("Fit", f"{result.result.seconds:.2f} s", help="Time of the kept fit.",
                   delta=f"{result.result.n_iter} iterations", delta_color="off", delta_arrow="off")
 
-st.plotly_chart(figures.spike_panels_figure(table.waveforms, result.labels, k,
-                                            title=f"All waveforms, then the {k} clusters"), width="stretch")
-st.caption(f"{spikes.method_name(result.transform, settings.solver, result.assignment)}. Thin lines: "
-           "single waveforms (at most 400 per panel); black dashed: the mean of the panel. Clusters are numbered "
-           "by where their energy sits in time, so colours keep their meaning when you rerun.")
+style = st.session_state.get("spike_panel_style") or "density"  # its control sits under the figure
+st.plotly_chart(figures.spike_panels_figure(
+    *curation.assigned(table.waveforms, labels), curation.clusters_shown(labels, k),
+    title=f"All waveforms, then the {k} clusters" + (" (curated)" if history.position else ""), channels=channels,
+    sampling_rate=table.sampling_rate, amplitude_unit=unit, style=style,
+    panels_per_row=state.panels_per_row(st.context.headers.get("User-Agent", ""), channels)), width="stretch")
+st.caption(state.panels_caption(spikes.method_name(result.transform, settings.solver, result.assignment), style,
+                                figures.EXAMPLE_WAVEFORMS, figures.MAX_DRAWN_WAVEFORMS))
 
-downloads = st.columns(2)
-downloads[0].download_button(
-    "Clusters and weights (CSV)", partial(spikes.export_assignments_csv, table.ids, result.labels, result.H),
-    f"spike-clusters-k{k}.csv", "text/csv", on_click="ignore", icon=":material/download:", width="stretch",
-    help="id, cluster and the weight of every template (the columns of H), one row per waveform.")
-downloads[1].download_button(
-    "Templates (CSV)", partial(spikes.export_templates_csv, result.templates.T, table.sample_names),
-    f"spike-templates-k{k}.csv", "text/csv", on_click="ignore", icon=":material/download:", width="stretch",
-    help="The columns of W as waveforms, one column per template.")
+if spikes.UNASSIGNED in labels:
+    st.caption(f"Not drawn: {counted((labels == spikes.UNASSIGNED).sum(), 'unassigned waveform')} (label −1; "
+               "Curation tab).")
+view, *downloads = st.columns([2, 2, 2])
+view.segmented_control("Draw the waveforms as", list(figures.PANEL_STYLES), format_func=figures.PANEL_STYLES.get,
+                       default="density", required=True, key="spike_panel_style", label_visibility="collapsed",
+                       persist_state="session")
+exports.quick_downloads(downloads, table, result, labels, history, k)
+with st.sidebar:
+    curation.history_sidebar(fit_key, history)
 
 # ---- tabs: each is built only while it is open
-templates_tab, quality_tab, transform_tab, scan_tab = st.tabs(TABS, key="spike_view", on_change="rerun")
+templates_tab, quality_tab, transform_tab, scan_tab, units_tab, curation_tab, export_tab = st.tabs(
+    TABS, key="spike_view", on_change="rerun")
 
 if templates_tab.open:
     with templates_tab:
         left, right = st.columns(2)
-        left.plotly_chart(figures.spike_templates_figure(result.templates, title="Templates: the columns of W"),
-                          width="stretch")
-        right.plotly_chart(figures.loss_curve(result.loss_history, log_y=True, title="Loss of the kept fit"),
-                           width="stretch")
+        left.plotly_chart(figures.spike_templates_figure(
+            result.templates, title="Templates: the columns of W", channels=channels,
+            sampling_rate=table.sampling_rate), width="stretch")
+        right.plotly_chart(figures.loss_curve(result.loss_history, log_y=True, title="Loss of the kept fit"), width="stretch")
         st.caption("Each template is a column of W, scaled to unit length"
                    + (" (positive half minus negative half)." if result.transform == "split" else ".")
-                   + " With argmax, template c defines cluster c; with k-means a cluster may mix templates.")
+                   + " With argmax, template c defines cluster c; with the other rules a cluster may mix templates.")
         st.plotly_chart(figures.spike_weights_heatmap(result.H, result.labels, k,
                                                       title="H: the weight of every template in every waveform"),
                         width="stretch")
@@ -196,17 +232,13 @@ if templates_tab.open:
             st.plotly_chart(figures.spike_scatter_figure(
                 points, result.labels, k, axis_titles=axes, hover_text=[html.escape(i) for i in table.ids],
                 title=f"Waveforms in {space}, coloured by NMF cluster"), width="stretch")
-        right.plotly_chart(figures.spike_sizes_figure(result.labels, k, title="Cluster sizes"), width="stretch")
+        right.plotly_chart(figures.spike_sizes_figure(curation.assigned_labels(labels),
+                                                      curation.clusters_shown(labels, k), title="Cluster sizes"),
+                           width="stretch")
 
 if quality_tab.open:
     with quality_tab:
-        st.dataframe(quality.table, hide_index=True, width="stretch", column_config={
-            "method": st.column_config.TextColumn("method", width="large"),
-            "silhouette": st.column_config.NumberColumn("silhouette", format="%.3f",
-                                                        help="On the waveforms; −1 … 1, higher is better."),
-            "stability": st.column_config.NumberColumn("stability", format="%.3f",
-                                                       help="Mean pairwise ARI over restarts (k-means seeds)."),
-            "ari": st.column_config.NumberColumn("ARI vs reference", format="%.3f")})
+        st.dataframe(quality.table, hide_index=True, width="stretch", column_config=state.QUALITY_COLUMNS)
         st.markdown(quality.sentence)
         st.caption("Silhouette: on the waveforms themselves, the same space for every method. Stability: mean "
                    "pairwise ARI of the clusters from each restart (for the baseline, from as many k-means seeds).")
@@ -222,18 +254,18 @@ if quality_tab.open:
         if reference is None:
             st.caption("Pick a reference label column in the sidebar to see the confusion tables.")
         else:
-            st.caption("Waveforms per cluster (rows) and reference label (columns).")
-            left, right = st.columns(2)
-            left.markdown("**NMF clusters × reference**")
-            left.dataframe(quality.confusion["chosen"], width="stretch")
-            right.markdown("**PCA + k-means clusters × reference**")
-            right.dataframe(quality.confusion["baseline"], width="stretch")
+            st.caption(state.CONFUSION_CAPTION.format(name=plain(reference_name)))
+            tables = st.container(horizontal=True, gap="small")  # side by side while they fit, else wrapped
+            for role, ari in zip(state.CONFUSION_TITLES, quality.table["ari"]):
+                place = tables.container(width="content")
+                place.markdown(f"**{state.CONFUSION_TITLES[role]}** · ARI {ari:.3f}", width="content")
+                place.dataframe(state.confusion_styled(quality.confusion[role]), width="content")
 
 if transform_tab.open:
     with transform_tab:
         st.markdown(f"**{spikes.TRANSFORMS[result.transform]}.** {result.description}")
         st.plotly_chart(figures.spike_transform_figure(
-            table.waveforms, result.V, split=result.transform == "split",
+            table.waveforms, result.V, split=result.transform == "split", channels=channels, amplitude_unit=unit,
             title=f"What NMF sees: {min(40, table.n_waveforms)} waveforms before and after"), width="stretch")
         st.caption("The split keeps each waveform exactly (positive part − negative part) and adds no offset. "
                    "The article's global shift lifts everything by one constant, so every waveform shares a large "
@@ -241,49 +273,14 @@ if transform_tab.open:
 
 if scan_tab.open:
     with scan_tab:
-        st.markdown(f"For k = {SCAN_RANKS[0]} … {SCAN_RANKS[-1]}: eight fits from random starts each, with the "
-                    "method in the sidebar, scored by fit, reproducibility and separation d′ (the distance of the "
-                    "two closest cluster means in units of their spread).")
+        rank_tab.rank_tab(table, settings, source_key, k)
 
-        scan_ranks = [r for r in SCAN_RANKS if r <= table.n_waveforms]
-
-        def scanned():
-            bar = st.progress(0.0, text="Scanning ranks …")
-            try:
-                return spikes.rank_scan(
-                    table.waveforms, scan_ranks, transform=settings.transform, max_iter=scan_work.max_iter,
-                    assignment=settings.assignment, solver=settings.solver, random_state=settings.seed,
-                    on_rank=lambda done, total: bar.progress(done / total, text=f"Scanned {done} of {total} ranks"))
-            finally:
-                bar.empty()
-
-        scan_key = settings.scan_key(source_key)
-        try:
-            scan_work = spikes.affordable_scan(table.n_waveforms, table.n_samples, scan_ranks,
-                                               transform=settings.transform)
-            if scan_work.note:
-                st.warning(scan_work.note)
-            scan = cached_or_computed(scan_key, scanned)
-            suggested = spikes.suggested_rank(scan)
-        except InputError as error:
-            st.error(plain(error))
-        else:
-            st.plotly_chart(figures.spike_rank_scan_figure(
-                scan["k"], scan["relative_error"], scan["cophenetic"], scan["stability"], scan["separation"],
-                suggested=suggested, threshold=spikes.SEPARATION_THRESHOLD,
-                title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
-            st.markdown(spikes.suggestion_reason(scan))
-            st.caption("The error always falls as k grows. The consensus scores (cophenetic correlation, mean "
-                       "pairwise ARI of the starts) say how reproducible each k is; separation d′ says whether the "
-                       "two closest clusters are really apart, or one unit cut in two.")
-            if suggested == k:
-                st.success(f"k = {suggested} is the rank in use.")
-            elif st.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):
-                st.session_state["spike_pending_rank"] = suggested
-                st.rerun()
-            st.dataframe(scan, hide_index=True, width="stretch", column_config={
-                "relative_error": st.column_config.NumberColumn("relative error", format="%.4f"),
-                "cophenetic": st.column_config.NumberColumn("cophenetic", format="%.4f"),
-                "stability": st.column_config.NumberColumn("stability", format="%.4f"),
-                "separation": st.column_config.NumberColumn("separation d′", format="%.2f"),
-                "seconds": st.column_config.NumberColumn("seconds", format="%.2f")})
+if units_tab.open:
+    with units_tab:
+        units.units_tab(fit_key, labels, table, channels)
+if curation_tab.open:
+    with curation_tab:
+        curation.curation_tab(fit_key, history, labels, table, result, settings)
+if export_tab.open:
+    with export_tab:
+        exports.export_tab(fit_key, source_key, table, result, history, labels, settings, k)

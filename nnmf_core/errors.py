@@ -9,3 +9,9 @@ class InputError(ValueError):
     (smallest -0.43) ..."). Pages catch it and show the message with
     ``st.error``; any other exception is a bug.
     """
+
+
+class TooLarge(InputError):
+    """Input beyond what one request may use on a shared server (file size,
+    waveforms, samples); the same data fits through the command line
+    (``python -m nnmf_core``), on one machine or a Dask cluster."""

@@ -329,8 +329,10 @@ def test_csv_limits_are_refused_naming_the_limit(small_server_upload_limit):
         in uploader.help
     upload_csv(at, "many.csv", b"uid,0,1,2\n" + b"a,1,-2,3\n" * 200_000)
     assert_one_error(at, "The file holds 200,000 waveforms; the limit is 100,000 (MAX_WAVEFORMS).", "Cluster")
+    assert at.code[0].value.startswith("python -m nnmf_core fit many.csv --rank 4")  # what to run instead
     upload_csv(at, "huge.csv", b"uid,0,1,2\n" + b"0" * (MAX_CSV_BYTES - 9))  # one byte over
     assert_one_error(at, "the limit is 52,428,800 bytes (50 MB, MAX_CSV_BYTES)", "Cluster")
+    assert "python -m nnmf_core fit huge.csv" in at.code[0].value
 
 
 # ---- parameters ------------------------------------------------------------------------------

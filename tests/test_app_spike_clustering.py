@@ -1,13 +1,15 @@
 """The Spike clustering page, run headless with Streamlit's AppTest.
 
 Uploads are built here from the synthetic generator (4 units × 30 spikes of
-90 samples), so every fit takes milliseconds; one test renders the defaults
-(the bundled sample) and one the shared real recording when it is present.
+90 samples), so every fit takes milliseconds; some tests render the defaults
+(the bundled sample), one the bundled 4-channel recording, and one the shared
+real recording when it is present.
 """
 
 from __future__ import annotations
 
 import base64
+import doctest
 import json
 
 import numpy as np
@@ -40,10 +42,10 @@ def figures_shown(at: AppTest) -> list[dict]:
 
 
 def panels(at: AppTest) -> list[str]:
-    """Panel titles of the waveforms-by-cluster figure."""
+    """Panel titles of the waveforms-by-cluster figure ('All waveforms (n)', 'Cluster c (n)'; not the channel names)."""
     figure = next(f for f in figures_shown(at)
                   if f["layout"].get("title", {}).get("text", "").startswith("All waveforms"))
-    return [annotation["text"] for annotation in figure["layout"]["annotations"]]
+    return [annotation["text"] for annotation in figure["layout"]["annotations"] if "(" in annotation["text"]]
 
 
 def decoded(array) -> np.ndarray:
@@ -87,24 +89,34 @@ def spikes_csv(*, transposed: bool = False, label: bool = True) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def panels_figure(at: AppTest) -> dict:
+    return next(f for f in figures_shown(at) if f["layout"]["title"]["text"].startswith("All waveforms"))
+
+
 def test_defaults_render_one_panel_per_cluster_with_the_sample_truth():
     at = fresh()
     assert_clean(at)
     assert not at.error
     assert at.number_input(key="spike_rank").value == 4
     assert "1,000 waveforms × 150 samples" in at.text[0].value
-    assert panels(at) == ["All waveforms (1,000)"] + [f"Cluster {c} ({n})" for c, n in
-                                                      enumerate([251, 251, 249, 249])]
+    titles = panels(at)
+    assert titles[0] == "All waveforms (1,000)" and len(titles) == 5
+    assert sum(int(title.split("(")[1].rstrip(")")) for title in titles[1:]) == 1000
+    assert all(240 <= int(title.split("(")[1].rstrip(")")) <= 260 for title in titles[1:])  # 250 spikes per unit
     assert reference_box(at).value == "unit"
     assert float(metric(at, "ARI vs reference")) >= 0.95  # the bundled units, found again
-    figure = next(f for f in figures_shown(at) if f["layout"]["title"]["text"].startswith("All waveforms"))
-    lines = [trace for trace in figure["data"] if trace["name"].startswith("cluster ")]
-    assert [trace["type"] for trace in lines] == ["scattergl"] * 4  # one WebGL trace per cluster
-    assert np.isnan(decoded(lines[0]["y"])).sum() == 251  # NaN-separated waveforms
+    figure = panels_figure(at)
+    images = [trace for trace in figure["data"] if trace["type"] == "heatmap"]
+    assert [trace["name"] for trace in images] == ["density of all waveforms"] + [f"density of cluster {c}"
+                                                                                   for c in range(4)]
+    assert {trace["z"]["dtype"] for trace in images} == {"u1"}  # one uint8 density image per panel
+    assert not [trace for trace in figure["data"] if trace["type"] == "scattergl"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "time (ms)"
+    assert figure["layout"]["yaxis"]["title"]["text"] == "amplitude (µV)"
     labels = [button.label for button in at.get("download_button")]
     assert labels == ["Clusters and weights (CSV)", "Templates (CSV)"]
     assert [tab.label for tab in at.tabs] == ["Templates and weights", "Quality and baseline", "Non-negativity",
-                                              "Rank suggestion"]
+                                              "Rank suggestion", "Units", "Curation", "Export and apply"]
 
 
 def test_changing_the_rank_changes_the_panels():
@@ -129,8 +141,15 @@ def test_organoid_layout_upload_detects_the_label_column_as_reference():
     assert table["method"].tolist()[2] == "PCA (3 components) + k-means"
     assert table["ari"].notna().all()
     assert "The article's recipe" in " ".join(item.value for item in at.markdown)
-    confusion = at.dataframe[1].value
-    assert sorted(confusion.columns) == sorted(ORGANOIDS) and confusion.to_numpy().sum() == 120
+    assert table.columns.tolist() == ["method", "silhouette", "stability", "ari", "accuracy"]
+    confusions = [frame.value for frame in at.dataframe[1:]]
+    assert len(confusions) == 3  # NMF as chosen, the article's recipe, PCA + k-means
+    for confusion in confusions:
+        assert sorted(confusion.columns) == sorted(f"organoid {name}" for name in ORGANOIDS)
+        assert confusion.to_numpy().sum() == 120
+    # matched to the organoids (named on the columns), the chosen clusters read as a diagonal
+    chosen = confusions[0].to_numpy()
+    assert np.trace(chosen) >= 0.95 * 120 and np.trace(chosen) / 120 == pytest.approx(table["accuracy"][0])
     reference_box(at).select_index(0).run()  # "none"
     assert metric(at, "ARI vs reference") == "—"
     assert at.dataframe[0].value["ari"].isna().all()
@@ -212,7 +231,7 @@ def test_rank_scan_suggests_k_and_its_button_applies_it():
     assert at.number_input(key="spike_rank").value == 4
     assert len(panels(at)) == 5
     assert at.success[0].value == "k = 4 is the rank in use."
-    assert any(item.value.startswith("k = 4 is the largest k whose two closest clusters") for item in at.markdown)
+    assert any("k = 4 is the largest k whose two closest clusters" in item.value for item in at.markdown)
 
 
 @pytest.mark.skipif(not TC_WAVEFORMS.exists(), reason=f"{TC_WAVEFORMS} is absent (the shared reference data is "
@@ -228,9 +247,11 @@ def test_the_real_organoid_recording_is_clustered():
     assert float(metric(at, "Silhouette")) > 0
 
 
-def test_the_rank_survives_a_visit_to_the_compression_page():
+def test_the_rank_and_the_data_survive_a_visit_to_the_compression_page():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("app_pages/spike_clustering.py").run()
+    at.radio(key="spike_example").set_value("realistic").run()
+    at.number_input(key="spike_rate_khz").set_value(20.0).run()
     submit_rank(at, 5)
     at.switch_page("app_pages/compression.py").run()
     assert_clean(at)
@@ -238,3 +259,146 @@ def test_the_rank_survives_a_visit_to_the_compression_page():
     at.switch_page("app_pages/spike_clustering.py").run()
     assert_clean(at)
     assert at.number_input(key="spike_rank").value == 5
+    # the data and its description are kept too
+    assert at.radio(key="spike_example").value == "realistic" and at.selectbox(key="spike_channels").value == 4
+    assert at.number_input(key="spike_rate_khz").value == 20.0
+
+
+# ---- the data's description: channels, sampling rate, units, spike times; the chart budget
+
+
+#: Chart JSON the page's default view may send in all (the sum of every chart's spec), in bytes.
+DEFAULT_VIEW_JSON_LIMIT = 400_000
+
+
+def chart_json_bytes(at: AppTest) -> int:
+    return sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+
+
+def four_channel_csv(*, extra_header: str = "", extra_cells=None, comment: str = "") -> bytes:
+    """120 waveforms (4 units × 30) of 4 channels × 20 samples, headed ch0_0 … ch3_19; the channels are the
+    synthetic units scaled by distance (channel c gets the spike × (1 − 0.2 c))."""
+    waveforms, units = synthetic_spikes(n_per_unit=30, n_samples=20, random_state=3)
+    rows = np.hstack([waveforms * (1 - 0.2 * c) for c in range(4)])
+    header = ["uid"] + [f"ch{c}_{t}" for c in range(4) for t in range(20)] + ([extra_header] if extra_header else [])
+    lines = ([comment] if comment else []) + [",".join(header)]
+    for i, row in enumerate(rows):
+        lines.append(",".join([f"w{i}"] + [f"{v:.4f}" for v in row] + ([str(extra_cells[i])] if extra_header else [])))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_the_default_view_sends_at_most_400_kb_of_chart_json():
+    at = fresh()
+    assert_clean(at)
+    sizes = [len(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert len(sizes) == 6 and sum(sizes) <= DEFAULT_VIEW_JSON_LIMIT, sizes
+    assert len(panels_figure(at)["data"]) == 5 * 3  # per panel: density image, examples, mean
+    at.radio(key="spike_example").set_value("realistic").run()
+    assert_clean(at)
+    assert chart_json_bytes(at) <= DEFAULT_VIEW_JSON_LIMIT  # 4 channels: 4 images per panel, still in budget
+
+
+def test_the_realistic_example_loads_with_its_channels_rate_and_truth():
+    at = fresh()
+    at.radio(key="spike_example").set_value("realistic").run()
+    assert_clean(at)
+    assert "577 waveforms × 300 samples" in at.text[0].value and "SpikeInterface" in at.text[0].value
+    assert reference_box(at).value == "unit" and float(metric(at, "ARI vs reference")) > 0.5
+    assert at.selectbox(key="spike_channels").value == 4 and at.number_input(key="spike_rate_khz").value == 25.0
+    assert "4 channels of 75 samples" in at.info[0].value
+    assert "25 kHz (as the file says)" in at.caption[1].value and "spike times from the file" in at.caption[1].value
+    figure = panels_figure(at)
+    channel_names = [a["text"] for a in figure["layout"]["annotations"] if a["text"].startswith("ch ")]
+    assert channel_names == ["ch 0", "ch 1", "ch 2", "ch 3"] * 5  # 4 sub-panels in each of the 5 panels
+    image = next(trace for trace in figure["data"] if trace["type"] == "heatmap")
+    assert image["dx"] == pytest.approx(0.04)  # 25 kHz: 0.04 ms per sample
+    submit_rank(at, 5)
+    open_tab(at, "Quality and baseline")
+    assert_clean(at)
+    chosen = at.dataframe[1].value
+    assert list(chosen.columns) == [f"unit {u}" for u in range(5)] and chosen.to_numpy().sum() == 577
+
+
+def test_the_channels_setting_draws_one_sub_panel_per_channel():
+    at = fresh()
+    at.selectbox(key="spike_channels").set_value(3).run()  # 150 samples as 3 channels of 50
+    assert_clean(at)
+    figure = panels_figure(at)
+    assert sum(name.startswith("xaxis") for name in figure["layout"]) == 5 * 3
+    assert [a["text"] for a in figure["layout"]["annotations"] if a["text"].startswith("ch ")] == ["ch 0", "ch 1",
+                                                                                                    "ch 2"] * 5
+    images = [trace for trace in figure["data"] if trace["type"] == "heatmap"]
+    assert len(images) == 5 * 3 and all(decoded(trace["z"]).size % 50 == 0 for trace in images)
+    templates = next(f for f in figures_shown(at) if f["layout"]["title"]["text"] == "Templates: the columns of W")
+    assert {trace["xaxis"] for trace in templates["data"]} == {"x", "x2", "x3"}
+    assert at.selectbox(key="spike_channels").options == ["1", "2", "3", "5", "6", "10", "15", "25", "30", "50"]
+
+
+def test_the_sampling_rate_sets_the_time_axis_in_ms():
+    at = fresh()
+    assert at.number_input(key="spike_rate_khz").value == 30.0  # no rate in the file: 30 kHz
+    at.number_input(key="spike_rate_khz").set_value(10.0).run()
+    assert_clean(at)
+    figure = panels_figure(at)
+    image = next(trace for trace in figure["data"] if trace["type"] == "heatmap")
+    assert image["dx"] == pytest.approx(0.1) and figure["layout"]["xaxis"]["title"]["text"] == "time (ms)"
+    mean = next(trace for trace in figure["data"] if trace["name"] == "mean of cluster 0")
+    assert "ms" in mean["hovertemplate"] and "µV" in mean["hovertemplate"]
+    assert "at 10 kHz: 15 ms per waveform" in at.caption[1].value
+    at.selectbox(key="spike_unit").set_value("a.u.").run()
+    assert panels_figure(at)["layout"]["yaxis"]["title"]["text"] == "amplitude (a.u.)"
+
+
+def test_an_upload_with_channel_headers_a_rate_line_and_spike_times_in_ms():
+    times = [f"{12.5 * i:.1f}" for i in range(120)]
+    at = upload(fresh(), "tetrode.csv", four_channel_csv(extra_header="time_ms", extra_cells=times,
+                                                         comment="# fs=20000"))
+    assert_clean(at)
+    assert at.text[0].value == "Uploaded file: tetrode.csv\n120 waveforms × 80 samples"
+    assert at.selectbox(key="spike_channels").value == 4 and "4 channels of 20 samples" in at.info[0].value
+    assert at.number_input(key="spike_rate_khz").value == 20.0 and at.selectbox(key="spike_unit").value == "a.u."
+    assert "20 kHz (as the file says): 1 ms per channel; spike times from the file." in at.caption[1].value
+    assert reference_box(at).options == ["none"]  # the time column is neither a sample nor a label
+    assert len(panels(at)) == 5 and not at.warning
+
+
+@pytest.mark.parametrize(
+    "header, cells, said",
+    [
+        ("spike_time", [f"{0.25 * i:.2f}" for i in range(120)], "taken as seconds"),
+        ("t", [str(1000 * i) for i in range(120)], "taken as milliseconds"),
+        ("sample_index", [str(500 * i) for i in range(120)], None),
+    ],
+    ids=["seconds", "milliseconds", "sample index"],
+)
+def test_spike_time_columns_are_read_and_their_unit_said(header, cells, said):
+    at = upload(fresh(), "times.csv", four_channel_csv(extra_header=header, extra_cells=cells))
+    assert_clean(at)
+    assert "spike times from the file" in at.caption[1].value and reference_box(at).options == ["none"]
+    messages = [item.value for item in at.info]
+    assert any(said in message for message in messages) if said else len(messages) == 1  # the channels only
+
+
+def test_a_bad_rate_line_is_a_warning_and_the_page_keeps_working():
+    at = upload(fresh(), "odd.csv", four_channel_csv(comment="# fs=0"))
+    assert_clean(at)
+    assert "no usable sampling rate" in at.warning[0].value and at.number_input(key="spike_rate_khz").value == 30.0
+    assert len(panels(at)) == 5
+
+
+def test_the_waveforms_can_be_drawn_as_lines():
+    at = upload(fresh(), "spikes.csv", spikes_csv())
+    at.segmented_control(key="spike_panel_style").set_value("lines").run()
+    assert_clean(at)
+    figure = panels_figure(at)
+    lines = [trace for trace in figure["data"] if trace["name"].startswith("cluster ")]
+    assert [trace["type"] for trace in lines] == ["scattergl"] * 4  # one WebGL trace per cluster
+    assert sum(np.isnan(decoded(trace["y"])).sum() for trace in lines) == 120  # NaN-separated waveforms
+    assert "Thin lines: single waveforms" in at.caption[2].value
+
+
+def test_the_page_state_examples_hold():
+    from app_pages import spike_state
+
+    failures, tried = doctest.testmod(spike_state, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert tried > 5 and failures == 0

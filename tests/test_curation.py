@@ -251,3 +251,27 @@ def test_badly_explained_waveforms_become_unassigned(two_units):
     assert np.array_equal(unclear.no_clear_winner, unclear.weight_ratios < 1e9) and unclear.count > 0
     with pytest.raises(InputError, match="finite number"):
         unassigned_waveforms(fit.labels, fit.V, fit.W, fit.H, residual_threshold=float("nan"))
+
+
+def test_a_later_recording_of_the_same_units_joins_the_right_clusters():
+    from nnmf_core.datasets import synthetic_spikes
+    from nnmf_core.spikes import ari, assign_new_waveforms, cluster_waveforms
+
+    waveforms, _ = synthetic_spikes(n_per_unit=60, random_state=0)
+    fit = cluster_waveforms(waveforms, 4, random_state=0)
+    later, later_units = synthetic_spikes(n_per_unit=30, random_state=5)
+    assigned = assign_new_waveforms(later, fit.W, fit.H, fit.labels, fit.transform)
+    assert ari(assigned.labels, later_units) > 0.9
+    assert np.all(assigned.H >= 0) and assigned.H.shape == (4, later.shape[0])
+    merged = np.where(fit.labels == 1, 0, fit.labels)  # a curated merge: nothing joins cluster 1 any more
+    assert 1 not in assign_new_waveforms(later, fit.W, fit.H, merged, fit.transform).labels
+
+
+def test_a_later_recording_of_another_length_is_refused():
+    from nnmf_core.datasets import synthetic_spikes
+    from nnmf_core.spikes import assign_new_waveforms, cluster_waveforms
+
+    waveforms, _ = synthetic_spikes(n_per_unit=20, random_state=0)
+    fit = cluster_waveforms(waveforms, 3, random_state=0)
+    with pytest.raises(InputError, match="same length"):
+        assign_new_waveforms(waveforms[:, :100], fit.W, fit.H, fit.labels, fit.transform)

@@ -43,7 +43,8 @@ one job per module:
   badly (:mod:`~nnmf_core.spikes.unassigned`), fixing clusters
   (:mod:`~nnmf_core.spikes.curation`, :mod:`~nnmf_core.spikes.merge_suggestions`),
   NumPy uploads (:mod:`~nnmf_core.spikes.array_reader`), Phy files and
-  sessions (:mod:`~nnmf_core.spikes.export`, :mod:`~nnmf_core.spikes.session_file`).
+  sessions (:mod:`~nnmf_core.spikes.export`, :mod:`~nnmf_core.spikes.session_file`),
+  a later recording assigned with the fit's templates (:mod:`~nnmf_core.spikes.new_data`).
 * :func:`synthetic_spikes` (from :mod:`nnmf_core.datasets`) — waveforms of
   known units, for tests and the demo.
 
@@ -104,6 +105,7 @@ from nnmf_core.spikes.csv_reader import (
     MAX_CSV_BYTES,
     MAX_SAMPLES,
     MAX_WAVEFORMS,
+    READ_COST_PER_BYTE,
     REALISTIC_SPIKES_CSV,
     SAMPLE_SPIKE_FILES,
     SAMPLE_SPIKES_CSV,
@@ -146,6 +148,7 @@ from nnmf_core.spikes.metrics import (
     silhouette,
     stability,
 )
+from nnmf_core.spikes.new_data import NewAssignment, assign_new_waveforms
 from nnmf_core.spikes.options import (
     ASSIGNMENTS,
     DEFAULT_ASSIGNMENT,
@@ -365,4 +368,7 @@ __all__ = [
     "unit_spike_times",
     "waveforms_digest",
     "weight_ratios",
+    "NewAssignment",
+    "assign_new_waveforms",
+    "READ_COST_PER_BYTE",
 ]

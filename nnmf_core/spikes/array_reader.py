@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nnmf_core._text import counted, listed, shown
-from nnmf_core.errors import InputError
+from nnmf_core.errors import InputError, TooLarge
 from nnmf_core.spikes.channels import checked_channels
 from nnmf_core.spikes.csv_reader import MAX_CSV_BYTES, MAX_SAMPLES, MAX_WAVEFORMS, WaveformTable, read_waveforms
 from nnmf_core.spikes.recording_info import checked_sampling_rate
@@ -42,7 +42,7 @@ def _checked_bytes(data, kind: str) -> bytes:
     if not data:
         raise InputError("The file is empty (0 bytes).")
     if len(data) > MAX_ARRAY_FILE_BYTES:
-        raise InputError(f"The file has {len(data):,} bytes; the limit is {MAX_ARRAY_FILE_BYTES:,} "
+        raise TooLarge(f"The file has {len(data):,} bytes; the limit is {MAX_ARRAY_FILE_BYTES:,} "
                          f"({MAX_ARRAY_FILE_BYTES / 2**20:,.0f} MB). Keep fewer waveforms.")
     return data
 
@@ -84,13 +84,13 @@ def _checked_waveform_shape(shape: tuple, what: str = "The waveform array") -> t
         raise InputError(f"{what} has shape {shape}; it must be 2-D (waveforms × samples) or 3-D "
                          "(waveforms × samples × channels).")
     if n > MAX_WAVEFORMS:
-        raise InputError(f"{what} holds {n:,} waveforms; the limit is {MAX_WAVEFORMS:,} (MAX_WAVEFORMS).")
+        raise TooLarge(f"{what} holds {n:,} waveforms; the limit is {MAX_WAVEFORMS:,} (MAX_WAVEFORMS).")
     if length * channels > MAX_SAMPLES:
-        raise InputError(f"Each waveform has {length * channels:,} samples"
+        raise TooLarge(f"Each waveform has {length * channels:,} samples"
                          + (f" ({channels} channels × {length:,})" if channels > 1 else "")
                          + f"; the limit is {MAX_SAMPLES:,} (MAX_SAMPLES).")
     if n * length * channels > MAX_ARRAY_VALUES:
-        raise InputError(f"{what} holds {n * length * channels:,} numbers; the limit is {MAX_ARRAY_VALUES:,} "
+        raise TooLarge(f"{what} holds {n * length * channels:,} numbers; the limit is {MAX_ARRAY_VALUES:,} "
                          "(MAX_ARRAY_VALUES). Keep fewer waveforms.")
     if n < 2:
         raise InputError(f"{what} holds {counted(n, 'waveform')}; clustering needs at least 2.")

@@ -125,6 +125,7 @@ def test_a_phone_gets_two_panels_per_row(browser, app_url):
     try:
         page = context.new_page()
         open_page(page, app_url)
+        page.wait_for_selector(".js-plotly-plot .main-svg")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         rows = page.evaluate("""() => {
             const layout = document.querySelector('.js-plotly-plot').layout;

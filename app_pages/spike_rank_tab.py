@@ -1,0 +1,57 @@
+"""The Spike clustering page's rank tab: a scan of k with the method in the
+sidebar, the suggested rank and why, and a button that applies it (through
+``spike_pending_rank``, which the page reads before its form).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import spike_state as state
+from app_pages.live import cached_or_computed, plain
+from nnmf_core import InputError, figures, spikes
+
+
+def rank_tab(table, settings, source_key: str, k: int) -> None:
+    """Scan k = 2 … 8, draw the criteria, suggest a rank and offer to use it."""
+    st.markdown(f"For k = {state.SCAN_RANKS[0]} … {state.SCAN_RANKS[-1]}: eight fits from random starts each, with the "
+                "method in the sidebar, scored by fit, reproducibility and separation d′ (the distance of the "
+                "two closest cluster means in units of their spread).")
+
+    scan_ranks = [r for r in state.SCAN_RANKS if r <= table.n_waveforms]
+
+    def scanned():
+        bar = st.progress(0.0, text="Scanning ranks …")
+        try:
+            return spikes.rank_scan(
+                table.waveforms, scan_ranks, transform=settings.transform, max_iter=scan_work.max_iter,
+                assignment=settings.assignment, solver=settings.solver, random_state=settings.seed,
+                on_rank=lambda done, total: bar.progress(done / total, text=f"Scanned {done} of {total} ranks"))
+        finally:
+            bar.empty()
+
+    scan_key = settings.scan_key(source_key)
+    try:
+        scan_work = spikes.affordable_scan(table.n_waveforms, table.n_samples, scan_ranks,
+                                           transform=settings.transform)
+        if scan_work.note:
+            st.warning(scan_work.note)
+        scan = cached_or_computed(scan_key, scanned)
+        suggested = spikes.suggested_rank(scan)
+    except InputError as error:
+        st.error(plain(error))
+    else:
+        st.plotly_chart(figures.spike_rank_scan_figure(
+            scan["k"], scan["relative_error"], scan["cophenetic"], scan["stability"], scan["separation"],
+            suggested=suggested, threshold=spikes.SEPARATION_THRESHOLD,
+            title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
+        st.markdown(spikes.suggestion_reason(scan))
+        st.caption("The error always falls as k grows. The consensus scores (cophenetic correlation, mean "
+                   "pairwise ARI of the starts) say how reproducible each k is; separation d′ says whether the "
+                   "two closest clusters are really apart, or one unit cut in two.")
+        if suggested == k:
+            st.success(f"k = {suggested} is the rank in use.")
+        elif st.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):
+            st.session_state["spike_pending_rank"] = suggested
+            st.rerun()
+        st.dataframe(scan, hide_index=True, width="stretch", column_config=state.SCAN_COLUMNS)

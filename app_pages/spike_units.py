@@ -1,0 +1,106 @@
+"""The Spike clustering page's Units tab: is a cluster one neuron? Its ISI
+histogram with the refractory period, violations and contamination, firing
+rate, amplitude over the recording (drift), autocorrelogram, and the quality
+table of every cluster — all on the curated labels, the unassigned (−1) left out.
+
+Without spike times the tab says which column would enable it (the text of
+the library's error).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app_pages.live import cached_or_computed, plain
+from app_pages.spike_curation import clusters_in, labels_digest
+from nnmf_core import InputError, figures, spikes
+
+#: Widget keys of the Units tab.
+CLUSTER_KEY, REFRACTORY_KEY, ISI_AXIS_KEY = "spike_unit_cluster", "spike_refractory_ms", "spike_isi_axis"
+#: The ISI histogram's range, ms.
+ISI_RANGE_MS = 50.0
+UNIT_COLUMNS = {
+    "cluster": st.column_config.NumberColumn("cluster"),
+    "n_spikes": st.column_config.NumberColumn("n", help="Spikes in the cluster."),
+    "firing_rate_hz": st.column_config.NumberColumn("rate (Hz)", format="%.2f",
+                                                    help="Spikes over the recording's duration (to its last spike)."),
+    "isi_violations_ratio": st.column_config.NumberColumn(
+        "ISI violation ratio", format="%.3f",
+        help="Violations relative to a random train of the same rate (SpikeInterface's isi_violations_ratio)."),
+    "isi_violations_count": st.column_config.NumberColumn("ISI violations", help="Intervals below the refractory period."),
+    "contamination": st.column_config.NumberColumn("contamination", format="percent",
+                                                   help="Hill et al. (2011): share of spikes from other neurons."),
+    "presence_ratio": st.column_config.NumberColumn("presence", format="%.2f",
+                                                    help="Share of 60 s bins of the recording in which the unit fires."),
+    "amplitude_median": st.column_config.NumberColumn("amplitude", format="%.1f", help="Median spike amplitude."),
+    "amplitude_cutoff": st.column_config.NumberColumn(
+        "amplitude cut-off", format="%.3f", help="Estimated share of spikes lost below the detection threshold."),
+    "snr": st.column_config.NumberColumn("SNR", format="%.1f", help="Template peak over the channel's noise."),
+}
+
+
+def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
+    """The physiology of one cluster at a time, then the quality table of all."""
+    clusters = clusters_in(labels)
+    if not clusters:
+        st.info("Every waveform is unassigned: no unit to show.")
+        return
+    try:
+        spikes.unit_spike_times(table.spike_times, labels, clusters[0] if clusters else 0)
+    except InputError as error:
+        st.info(plain(error), icon=":material/schedule:")
+        st.caption("The ISI histogram, autocorrelogram, firing rates and amplitude drift need the time of every spike.")
+        return
+    rate = table.sampling_rate
+    left, middle, right = st.columns([2, 3, 2], vertical_alignment="bottom")
+    cluster = left.selectbox("Cluster", clusters, key=CLUSTER_KEY)
+    refractory = middle.slider("Refractory period (ms)", 0.5, 5.0, spikes.DEFAULT_REFRACTORY_MS, step=0.1,
+                               key=REFRACTORY_KEY, persist_state="session",
+                               help="An interval between two spikes of one neuron shorter than this is a violation.")
+    axis = right.segmented_control("ISI axis", ["linear", "log"], default="linear", required=True, key=ISI_AXIS_KEY)
+    key = f"spike-units|{fit_key}|{labels_digest(labels)}|{refractory}|{rate}|{channels}"
+    try:
+        quality = cached_or_computed(key, lambda: spikes.unit_quality_table(
+            labels, table.spike_times, table.waveforms, rate, channels=channels, refractory_ms=refractory))
+    except InputError as error:
+        st.error(plain(error))
+        return
+    row = quality.set_index("cluster").loc[cluster]
+    numbers = st.columns(5)
+    numbers[0].metric("Spikes", f"{int(row['n_spikes']):,}")
+    numbers[1].metric("Firing rate", f"{row['firing_rate_hz']:.2f} Hz")
+    numbers[2].metric("ISI violations", f"{int(row['isi_violations_count']):,}",
+                      help=f"Intervals shorter than {refractory:g} ms between consecutive spikes.")
+    numbers[3].metric("Contamination", f"{row['contamination']:.1%}",
+                      help="Hill et al. (2011): the share of spikes that would come from other neurons.")
+    presence = row["presence_ratio"]
+    numbers[4].metric("Presence ratio", "—" if np.isnan(presence) else f"{presence:.2f}",
+                      help="Share of the recording's 60 s bins in which the unit fires; — for a recording too short.")
+    times = spikes.unit_spike_times(table.spike_times, labels, cluster)
+    log = axis == "log"
+    isi = spikes.isi_histogram(times, max_ms=ISI_RANGE_MS, log_bins=log)
+    acg = spikes.autocorrelogram(times, sampling_rate=rate)
+    amplitudes = cached_or_computed(f"spike-amplitudes|{fit_key}|{labels_digest(labels)}|{channels}",
+                                    lambda: spikes.spike_amplitudes(table.waveforms, labels, channels=channels))
+    mine = amplitudes[labels == cluster]
+    first, second = st.columns(2)
+    first.plotly_chart(figures.isi_histogram_figure(
+        isi.counts, isi.edges_ms, refractory_ms=refractory, log_x=log, cluster=cluster,
+        violations=int(row["isi_violations_count"]), title=f"Cluster {cluster}: intervals between spikes (0–50 ms)"),
+        width="stretch")
+    second.plotly_chart(figures.autocorrelogram_figure(acg.counts, acg.edges_ms, refractory_ms=refractory,
+                                                       cluster=cluster, title=f"Cluster {cluster}: autocorrelogram"),
+                        width="stretch")
+    drift = spikes.amplitude_drift(times, mine) if times.size >= 2 else None
+    st.plotly_chart(figures.amplitude_time_figure(times, mine, drift=drift, cluster=cluster,
+                                                  title=f"Cluster {cluster}: amplitude over the recording"),
+                    width="stretch")
+    st.caption("One neuron cannot fire twice within its refractory period (shaded): a clean unit leaves the band "
+               "empty and shows a dip at 0 in the autocorrelogram. A slope in the amplitudes is the electrode "
+               "drifting; a sudden floor cut is spikes lost below the detection threshold.")
+    st.markdown("**Every unit**")
+    st.dataframe(quality, hide_index=True, width="stretch", column_config=UNIT_COLUMNS)
+    st.caption("As SpikeInterface computes them; the recording's duration is taken to its last spike. Blank: "
+               "too little recording or too few spikes to estimate. "
+               + ("The unassigned waveforms (−1) are left out." if spikes.UNASSIGNED in labels else ""))

@@ -1,0 +1,215 @@
+"""The Spike clustering page's way from clusters to units, run with AppTest:
+the Units tab (ISI views with spike times, the column to add without), the
+Curation tab (merge, undo, split preview, marks), exports that parse, the
+session round trip, and NumPy uploads.
+
+Uploads are 4 synthetic units × 30 spikes of 90 samples, so every fit takes
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from paths import ROOT
+from streamlit.testing.v1 import AppTest
+
+from app_pages import spike_curation as curation
+from app_pages import spike_exports as exports
+from nnmf_core import spikes
+
+PAGE = str(ROOT / "app_pages" / "spike_clustering.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+
+
+def waveforms_and_times():
+    waveforms, units = spikes.synthetic_spikes(n_per_unit=30, n_samples=90, random_state=3)
+    times = np.sort(np.random.default_rng(0).uniform(0.0, 90.0, units.size)).round(5)
+    return waveforms, units, times
+
+
+def spikes_csv(*, with_times: bool = True) -> bytes:
+    waveforms, units, times = waveforms_and_times()
+    header = "uid," + ",".join(map(str, range(waveforms.shape[1]))) + ",unit" + (",time" if with_times else "")
+    rows = [f"w{i}," + ",".join(f"{v:.4f}" for v in row) + f",u{u}" + (f",{t}" if with_times else "")
+            for i, (row, u, t) in enumerate(zip(waveforms, units, times))]
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def uploaded(data: bytes = b"", name: str = "spikes.csv") -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.file_uploader(key="spike_upload").set_value((name, data or spikes_csv(), "text/csv"))
+    return clean(at.run())
+
+
+def clean(at: AppTest) -> AppTest:
+    assert not at.exception, [item.value for item in at.exception]
+    return at
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    at.session_state["spike_view"] = label
+    return clean(at.run())
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "") for chart in at.get("plotly_chart")]
+
+
+def panel_counts(at: AppTest) -> list[str]:
+    figure = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                  if json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "").startswith("All waveforms"))
+    return [a["text"] for a in figure["layout"]["annotations"] if a["text"].startswith(("All", "Cluster"))]
+
+
+def history(at: AppTest) -> spikes.CurationHistory:
+    return at.session_state[curation.CURATIONS_KEY][at.session_state[curation.CURRENT_KEY]]
+
+
+def button(at: AppTest, key: str):
+    return next(item for item in at.button if item.key == key)
+
+
+def test_spike_times_show_the_isi_views_and_the_quality_table():
+    at = open_tab(uploaded(), "Units")
+    titles = chart_titles(at)
+    assert any("intervals between spikes" in t for t in titles) and any("autocorrelogram" in t for t in titles)
+    assert any("amplitude over the recording" in t for t in titles)
+    assert {"Firing rate", "ISI violations", "Contamination"} <= {m.label for m in at.metric}
+    table = at.dataframe[-1].value
+    assert list(table["cluster"]) == [0, 1, 2, 3] and table["n_spikes"].sum() == 120
+    at.slider(key="spike_refractory_ms").set_value(3.0)
+    clean(at.run())
+
+
+def test_without_spike_times_the_units_tab_names_the_column_to_add():
+    at = open_tab(uploaded(spikes_csv(with_times=False)), "Units")
+    said = " ".join(item.value for item in at.info)
+    assert "needs spike times" in said and "time" in said
+    assert not any("intervals" in t for t in chart_titles(at))
+
+
+def test_merge_then_undo_restores_the_counts_and_marks_reach_the_phy_files():
+    at = open_tab(uploaded(), "Curation")
+    before = panel_counts(at)
+    at.multiselect(key=curation.MERGE_KEY).set_value([0, 1])
+    clean(at.run())
+    button(at, "spike_merge_go").click()
+    clean(at.run())
+    merged = panel_counts(at)
+    assert merged[1].startswith("Cluster 0 (") and merged[2] == "Cluster 1 (0)"  # the merged-away cluster is empty
+    assert history(at).position == 1
+    button(at, "spike_undo").click()
+    clean(at.run())
+    assert panel_counts(at) == before
+    button(at, "spike_redo").click()
+    at.multiselect(key=curation.MARK_KEY).set_value([2])
+    at.segmented_control(key=curation.GROUP_KEY).set_value("noise")
+    clean(at.run())
+    button(at, "spike_mark_go").click()
+    clean(at.run())
+    done = history(at)
+    assert done.marks == {2: "noise"} and done.position == 2
+    files = spikes.export_phy_files(done.labels, done.marks)
+    groups = pd.read_csv(io.BytesIO(files["cluster_group.tsv"]), sep="\t")
+    assert groups.set_index("cluster_id")["group"].to_dict() == {0: "unsorted", 2: "noise", 3: "unsorted"}
+    clusters = np.load(io.BytesIO(files["spike_clusters.npy"]), allow_pickle=False)
+    assert clusters.dtype == np.int32 and clusters.shape == (120,) and set(clusters.tolist()) == {0, 2, 3}
+    labels = {item.label for item in open_tab(at, "Export and apply").get("download_button")}
+    assert {"Phy: cluster_group.tsv", "Phy: spike_clusters.npy", "Session (.npz)"} <= labels
+
+
+def test_split_shows_a_preview_then_accept_adds_a_cluster():
+    at = open_tab(uploaded(), "Curation")
+    at.selectbox(key=curation.SPLIT_KEY).set_value(0)
+    button(at, "spike_split_go").click()
+    clean(at.run())
+    assert any("split at k = 2" in t for t in chart_titles(at))
+    button(at, "spike_split_accept").click()
+    clean(at.run())
+    assert len(panel_counts(at)) == 1 + 5
+    assert not any("split at k = 2" in t for t in chart_titles(at))
+
+
+def test_unassigned_waveforms_leave_the_panels_and_the_quality_table():
+    at = open_tab(uploaded(), "Curation")
+    assert any("How well the fit explains" in t for t in chart_titles(at))
+    at.toggle(key=curation.UNASSIGN_KEY).set_value(True)
+    clean(at.run())
+    slider = next(item for item in at.slider if item.key.startswith("spike_residual_"))
+    slider.set_value(slider.min)  # the median residual: about half the waveforms out
+    clean(at.run())
+    shown = int(panel_counts(at)[0].split("(")[1].rstrip(")"))
+    assert 40 <= shown < 120 and any("unassigned waveform" in item.value for item in at.caption)
+    table = open_tab(at, "Units").dataframe[-1].value
+    assert table["n_spikes"].sum() == shown
+
+
+def test_a_changed_fit_sets_the_curation_aside_and_says_so():
+    at = open_tab(uploaded(), "Curation")
+    at.multiselect(key=curation.MERGE_KEY).set_value([0, 1])
+    clean(at.run())
+    button(at, "spike_merge_go").click()
+    clean(at.run())
+    at.number_input(key="spike_seed").set_value(5)
+    at.form_submit_button[0].click()
+    clean(at.run())
+    assert any("set aside" in item.value for item in at.info)
+    assert history(at).position == 0
+    at.number_input(key="spike_seed").set_value(0)
+    at.form_submit_button[0].click()
+    clean(at.run())
+    assert history(at).position == 1 and any("are back" in item.value for item in at.success)
+
+
+def test_a_saved_session_uploaded_again_restores_the_curation():
+    data = spikes_csv()
+    at = open_tab(uploaded(data), "Curation")
+    at.multiselect(key=curation.MERGE_KEY).set_value([2, 3])
+    clean(at.run())
+    button(at, "spike_merge_go").click()
+    curated = panel_counts(clean(at.run()))
+    saved = history(at)
+    table = spikes.read_spike_file("spikes.csv", data)
+    session = spikes.export_session(spikes.waveforms_digest(table.waveforms), {}, np.ones((180, 4)),
+                                    np.ones((4, 120)), saved)
+
+    again = open_tab(uploaded(data), "Export and apply")
+    assert history(again).position == 0
+    again.file_uploader(key=exports.SESSION_KEY).set_value(("session.npz", session, "application/octet-stream"))
+    clean(again.run())
+    assert history(again).labels.tolist() == saved.labels.tolist()
+    assert panel_counts(again) == curated
+    assert any("Session resumed" in item.value for item in again.success)
+
+
+def test_npy_and_npz_uploads_are_clustered():
+    waveforms, units, times = waveforms_and_times()
+    buffer = io.BytesIO()
+    np.save(buffer, waveforms)
+    at = uploaded(buffer.getvalue(), "spikes.npy")
+    assert panel_counts(at)[0] == "All waveforms (120)"
+    buffer = io.BytesIO()
+    np.savez(buffer, waveforms=waveforms, spike_times=times, labels=units)
+    at = open_tab(uploaded(buffer.getvalue(), "spikes.npz"), "Units")
+    assert any("intervals between spikes" in t for t in chart_titles(at))
+
+
+def test_new_data_is_assigned_with_the_templates_held_fixed():
+    data = spikes_csv()
+    at = open_tab(uploaded(data), "Export and apply")
+    at.file_uploader(key=exports.NEW_DATA_KEY).set_value(("later.csv", data, "text/csv"))
+    clean(at.run())
+    assert any("later.csv: waveforms per cluster" in t for t in chart_titles(at))
+    assert "Their labels and weights (CSV)" in {item.label for item in at.get("download_button")}
