@@ -22,7 +22,7 @@ import numpy as np
 
 from nnmf_core.errors import InputError
 from nnmf_core.factorize.hals import WHOLE_SWEEP_MAX, _sweep_block
-from nnmf_core.factorize.validation import MAX_ENTRY, MIN_LARGEST_ENTRY
+from nnmf_core.factorize.validation import _checked_range
 
 #: Bytes of V aimed at per partition (before rounding to whole sweep blocks).
 PARTITION_BYTES = 64 * 1024 * 1024
@@ -156,7 +156,7 @@ def _partitioned(V, rank: int, dtype: np.dtype, rows_per_partition: int | None =
         fit.mean(),
         optimize_graph=False,  # the same keys as the persist below, so the same tasks
     )
-    nonfinite, negative, largest, nonzero, norm_sq, mean = stats
+    nonfinite, negative, largest, _, norm_sq, mean = stats
     if nonfinite:
         first = _first_positions(~da.isfinite(raw))
         if transposed:
@@ -172,21 +172,7 @@ def _partitioned(V, rank: int, dtype: np.dtype, rows_per_partition: int | None =
             f"V has {int(negative)} negative entries (smallest {smallest:.4g}); "
             "NMF needs non-negative data — shift or split it first."
         )
-    if not nonzero:
-        raise InputError("V is all zeros: there is nothing to factor (W·H = 0 already fits it exactly).")
-    largest = float(largest)
-    if largest > MAX_ENTRY[dtype]:
-        raise InputError(
-            f"V's largest entry is {largest:.3g}, too large to factor in {dtype.name}: the solvers' "
-            f"products of such numbers overflow, so entries may be at most {MAX_ENTRY[dtype]:.0e}. "
-            "Divide V by a constant (its maximum, say) first."
-        )
-    if largest < MIN_LARGEST_ENTRY[dtype]:
-        raise InputError(
-            f"V's largest entry is {largest:.3g}, too small to factor in {dtype.name}: the solvers' "
-            f"products of such numbers underflow to zero, so the largest entry must be at least "
-            f"{MIN_LARGEST_ENTRY[dtype]:.0e}. Multiply V by a constant first."
-        )
+    _checked_range(float(largest), dtype, None, None)  # the in-memory sentences: zero, overflow, underflow
     persisted = fit.nbytes <= PERSIST_SHARE * _memory_for_data()
     if persisted:
         fit = fit.persist(optimize_graph=False)
