@@ -21,13 +21,14 @@ CHROMIUM_ARGS = [
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
-#: True once the script has stopped, every Plotly chart element holds a drawn
+#: True once the script has run (the page shows elements) and stopped, every Plotly chart element holds a drawn
 #: plot (its SVG layers exist), every picture has loaded, and all of that has
 #: held for ``quiet`` ms (a script that reruns itself shows "running" again
 #: within that time). Polled by the browser; no fixed wait anywhere.
 _SETTLED = """quiet => {
   const app = document.querySelector('[data-testid="stApp"]');
   const drawn = app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')
     && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
          .every(chart => chart.querySelector('.js-plotly-plot .main-svg'))
     && [...document.querySelectorAll('[data-testid="stMain"] img')]

@@ -1,5 +1,6 @@
 """Eight browser sessions at once against one real server: every session gets
-its own result, none sees another's data, and no error appears anywhere."""
+its own result, none sees another's data, and no error appears anywhere; and
+eight phone photos of 40 megapixels uploaded at once, as a class would."""
 
 import asyncio
 import io
@@ -38,10 +39,26 @@ def spikes(index: int) -> tuple[str, bytes, str, str]:
     return f"session-{index}.csv", text.encode(), "text/csv", f"{count} waveforms"
 
 
-async def one_session(browser, app_url: str, index: int) -> dict:
+def phone_photo(index: int) -> tuple[str, bytes, str, str]:
+    """A distinct 6400 × 6200 px (39.7 MP) JPEG per session, about 1 MB, and the size the page must name."""
+    height, width = 6200, 6400
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :]
+    channels = [128 + 100 * np.sin(12 * x + 3 * y + index), 128 + 100 * np.cos(7 * y - 5 * x * y),
+                128 + 90 * np.sin(20 * x * y + index / 3)]
+    buffer = io.BytesIO()
+    Image.fromarray(np.dstack([c.astype(np.uint8) for c in channels])).save(buffer, "JPEG", quality=85)
+    return f"photo-{index}.jpg", buffer.getvalue(), "image/jpeg", "Original 6400 × 6200 px"
+
+
+def mixed(index: int):
+    return ("compression", picture) if index % 2 == 0 else ("spike_clustering", spikes)
+
+
+async def one_session(browser, app_url: str, index: int, job=mixed) -> dict:
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
-    path, make = ("compression", picture) if index % 2 == 0 else ("spike_clustering", spikes)
+    path, make = job(index)
     try:
         name, data, mime, expected = make(index)
         await page.goto(f"{app_url}/{path}")
@@ -64,14 +81,14 @@ async def one_session(browser, app_url: str, index: int) -> dict:
         await context.close()
 
 
-def run_sessions(app_url: str) -> list[dict]:
+def run_sessions(app_url: str, job=mixed) -> list[dict]:
     from playwright.async_api import async_playwright
 
     async def main():
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                return await asyncio.gather(*(one_session(browser, app_url, i) for i in range(SESSIONS)))
+                return await asyncio.gather(*(one_session(browser, app_url, i, job) for i in range(SESSIONS)))
             finally:
                 await browser.close()
 
@@ -93,7 +110,16 @@ def run_sessions(app_url: str) -> list[dict]:
 
 
 def test_eight_sessions_at_once_each_see_their_own_result(app_url):
-    results = run_sessions(app_url)
+    check_own_results(run_sessions(app_url))
+
+
+def test_eight_phone_photos_uploaded_at_once_each_get_their_result(app_url):
+    """Each 40 MP upload is decoded at the working size and waits its turn at the
+    server's work gate; every session still sees its own picture and no error."""
+    check_own_results(run_sessions(app_url, lambda index: ("compression", phone_photo)))
+
+
+def check_own_results(results: list[dict]) -> None:
     assert len(results) == SESSIONS
     for result in results:
         assert result["errors"] == 0, f"session {result['index']} shows an error"

@@ -27,6 +27,7 @@ PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36
 def open_page(page, app_url):
     page.goto(f"{app_url}/spike_clustering")
     wait_idle(page, timeout=120_000)
+    page.locator(".js-plotly-plot").first.locator("text.annotation-text").first.wait_for(timeout=120_000)
 
 
 def annotations(page) -> list[str]:
