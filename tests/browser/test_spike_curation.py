@@ -40,6 +40,8 @@ def press(page, key: str) -> None:
 def test_merge_undo_mark_noise_and_download_the_phy_groups(page, app_url):
     page.goto(f"{app_url}/spike_clustering")
     wait_idle(page, timeout=120_000)
+    # Plotly's code loads on first use: wait for the panel titles this test reads
+    page.locator(".js-plotly-plot").first.locator("text.annotation-text").first.wait_for(timeout=120_000)
     fitted = panel_titles(page)
     assert len(fitted) == 1 + 4
     open_tab(page, "Curation")
