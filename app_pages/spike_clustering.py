@@ -148,13 +148,13 @@ def compared():
         return spikes.compare_methods(
             table.waveforms, k, transform=settings.transform, assignment=settings.assignment, solver=settings.solver,
             max_iter=work.max_iter, n_restarts=settings.restarts, random_state=settings.seed, on_iteration=live,
-            article_max_iter=work.article_max_iter, channels=channels)
+            article_max_iter=work.article_max_iter, channels=channels).lean()  # V is made again where drawn
     finally:
         live.clear()
 
 
 try:
-    comparison = cached_or_computed(fit_key, compared)
+    comparison = cached_or_computed(fit_key, compared, cost_bytes=state.job_bytes("comparison", table))
 except InputError as error:
     st.error(f"These waveforms cannot be clustered with these settings. {plain(error)}")
     st.stop()
@@ -163,7 +163,7 @@ quality = cached_or_computed(f"spike-quality|{fit_key}|{reference_name}",
                              partial(spikes.quality_report, comparison, reference, reference_name or "reference"))
 chosen = quality.table.iloc[0]
 history = curation.history_for(fit_key, result.labels)  # merges, splits, marks of this fit, kept per session
-labels = curation.labels_now(fit_key, history, result)  # curated, −1 for the unassigned when taken out
+labels = curation.labels_now(fit_key, history, result, table.waveforms)  # curated, −1 for the unassigned when taken out
 
 # ---- 1. the numbers and the notebook's figure
 numbers = st.columns(5)
@@ -265,7 +265,8 @@ if transform_tab.open:
     with transform_tab:
         st.markdown(f"**{spikes.TRANSFORMS[result.transform]}.** {result.description}")
         st.plotly_chart(figures.spike_transform_figure(
-            table.waveforms, result.V, split=result.transform == "split", channels=channels, amplitude_unit=unit,
+            table.waveforms, result.factored(table.waveforms), split=result.transform == "split", channels=channels,
+            amplitude_unit=unit,
             title=f"What NMF sees: {min(40, table.n_waveforms)} waveforms before and after"), width="stretch")
         st.caption("The split keeps each waveform exactly (positive part − negative part) and adds no offset. "
                    "The article's global shift lifts everything by one constant, so every waveform shares a large "

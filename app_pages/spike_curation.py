@@ -58,29 +58,31 @@ def threshold_key(fit_key: str) -> str:
     return "spike_residual_" + digest(fit_key.encode())[:16]
 
 
-def residuals_of(fit_key: str, result) -> tuple[np.ndarray, float]:
+def residuals_of(fit_key: str, result, waveforms: np.ndarray) -> tuple[np.ndarray, float]:
     """The relative residual of every waveform and the suggested threshold (cached per fit)."""
     def computed():
-        residuals = spikes.relative_residuals(result.V, result.W, result.H)
+        residuals = spikes.relative_residuals(result.factored(waveforms), result.W, result.H)
         return residuals, spikes.suggested_residual_threshold(residuals)
-    return cached_or_computed(f"spike-residuals|{fit_key}", computed)
+    return cached_or_computed(f"spike-residuals|{fit_key}", computed,
+                              cost_bytes=spikes.job_memory_bytes("residuals", *waveforms.shape))
 
 
-def labels_now(fit_key: str, history: spikes.CurationHistory, result) -> np.ndarray:
+def labels_now(fit_key: str, history: spikes.CurationHistory, result, waveforms: np.ndarray) -> np.ndarray:
     """The labels the page shows: the curated ones, with −1 for the badly explained
     waveforms when "take them out" is on."""
     if not st.session_state.get(UNASSIGN_KEY):
         return history.labels
-    return unassigned_at(fit_key, history.labels, result).labels
+    return unassigned_at(fit_key, history.labels, result, waveforms).labels
 
 
-def unassigned_at(fit_key: str, labels: np.ndarray, result) -> spikes.Unassigned:
+def unassigned_at(fit_key: str, labels: np.ndarray, result, waveforms: np.ndarray) -> spikes.Unassigned:
     """The waveforms above the residual threshold in use, taken out of ``labels`` (cached)."""
-    residuals, suggested = residuals_of(fit_key, result)
+    residuals, suggested = residuals_of(fit_key, result, waveforms)
     threshold = float(st.session_state.get(threshold_key(fit_key), min(suggested, 1.0)))
     return cached_or_computed(f"spike-unassigned|{fit_key}|{labels_digest(labels)}|{threshold}",
-                              lambda: spikes.unassigned_waveforms(labels, result.V, result.W, result.H,
-                                                                  residual_threshold=threshold))
+                              lambda: spikes.unassigned_waveforms(labels, result.factored(waveforms), result.W, result.H,
+                                                                  residual_threshold=threshold),
+                              cost_bytes=spikes.job_memory_bytes("residuals", *waveforms.shape))
 
 
 def assigned(waveforms: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +198,7 @@ def curation_tab(fit_key: str, history: spikes.CurationHistory, labels: np.ndarr
     with st.container(border=True):
         split_section(fit_key, history, clusters, shown, table, settings)
     suggestions_section(fit_key, labels, table)
-    unassigned_section(fit_key, result)
+    unassigned_section(fit_key, result, table.waveforms)
 
 
 def split_section(fit_key, history, clusters, shown, table, settings) -> None:
@@ -212,7 +214,7 @@ def split_section(fit_key, history, clusters, shown, table, settings) -> None:
     try:
         preview = cached_or_computed(key, lambda: spikes.split_preview(
             table.waveforms, history.labels, wanted, random_state=settings.seed, transform=settings.transform,
-            channels=settings.channels))
+            channels=settings.channels), cost_bytes=spikes.job_memory_bytes("per cluster", *table.waveforms.shape))
     except InputError as error:
         st.error(plain(error))
         return
@@ -237,7 +239,8 @@ def suggestions_section(fit_key: str, labels: np.ndarray, table) -> None:
                                  key=ORDER_KEY, format_func={"similarity": "similarity", "d_prime": "d′"}.get)
     key = f"spike-merge-suggestions|{fit_key}|{labels_digest(labels)}|{order}"
     try:
-        found = cached_or_computed(key, lambda: spikes.merge_suggestions(table.waveforms, labels, order=order))
+        found = cached_or_computed(key, lambda: spikes.merge_suggestions(table.waveforms, labels, order=order),
+                                   cost_bytes=spikes.job_memory_bytes("per cluster", *table.waveforms.shape))
     except InputError as error:
         st.info(plain(error))
         return
@@ -264,10 +267,10 @@ SUGGESTION_COLUMNS = {
 }
 
 
-def unassigned_section(fit_key: str, result) -> None:
+def unassigned_section(fit_key: str, result, waveforms: np.ndarray) -> None:
     st.markdown("**Unassigned waveforms**: those the fit explains badly can leave their cluster (label −1, "
                 "'unassigned'): left out of the quality metrics, kept in the exports.")
-    residuals, suggested = residuals_of(fit_key, result)
+    residuals, suggested = residuals_of(fit_key, result, waveforms)
     top = max(1.0, float(np.ceil(residuals.max() * 20) / 20))
     lowest = float(np.floor(np.median(residuals) * 200) / 200)  # never more than about half the waveforms out
     left, right = st.columns([1, 2])
@@ -276,7 +279,7 @@ def unassigned_section(fit_key: str, result) -> None:
                             format="%.3f", key=threshold_key(fit_key), persist_state="session", disabled=not on,
                             help="A waveform whose relative residual ‖v − W h‖ / ‖v‖ exceeds this is unassigned. "
                                  f"Suggested: {suggested:.3f} (median + 3 robust standard deviations).")
-    found = unassigned_at(fit_key, result.labels, result)
+    found = unassigned_at(fit_key, result.labels, result, waveforms)
     left.metric("Above the threshold", f"{found.count:,}", help="Unassigned when 'Take them out' is on.")
     right.plotly_chart(figures.residual_histogram_figure(residuals, threshold, title="How well the fit explains "
                                                          "each waveform"), width="stretch")

@@ -84,7 +84,8 @@ def export_tab(fit_key, source_key, table, result, history, labels, settings, k:
 
 
 def waveforms_digest(source_key: str, waveforms) -> str:
-    return cached_or_computed(f"spike-digest|{source_key}", lambda: spikes.waveforms_digest(waveforms))
+    return cached_or_computed(f"spike-digest|{source_key}", lambda: spikes.waveforms_digest(waveforms),
+                              cost_bytes=spikes.job_memory_bytes("per cluster", *waveforms.shape))
 
 
 def resume_session(fit_key: str, source_key: str, table, result) -> None:

@@ -36,7 +36,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                                            transform=settings.transform)
         if scan_work.note:
             st.warning(scan_work.note)
-        scan = cached_or_computed(scan_key, scanned)
+        scan = cached_or_computed(scan_key, scanned, cost_bytes=state.job_bytes("rank scan", table))
         suggested = spikes.suggested_rank(scan)
     except InputError as error:
         st.error(plain(error))

@@ -148,6 +148,12 @@ class SpikeSettings:
                          f"channels={self.channels}"])
 
 
+def job_bytes(job: str, table: spikes.WaveformTable) -> int:
+    """The memory the page's ``job`` (a key of :data:`nnmf_core.spikes.JOB_MEMORY`)
+    needs on this table, for the server's work gate."""
+    return spikes.job_memory_bytes(job, table.n_waveforms, table.n_samples)
+
+
 def first_description(table: spikes.WaveformTable, bundled: bool) -> dict:
     """The data widgets' values for a newly read file: its channels, its
     sampling rate (else :data:`~nnmf_core.spikes.DEFAULT_SAMPLING_RATE`) and

@@ -14,6 +14,7 @@ import streamlit as st
 
 from app_pages.live import cached_or_computed, plain
 from app_pages.spike_curation import clusters_in, labels_digest
+from app_pages.spike_state import job_bytes
 from nnmf_core import InputError, figures, spikes
 
 #: Widget keys of the Units tab.
@@ -62,7 +63,8 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     key = f"spike-units|{fit_key}|{labels_digest(labels)}|{refractory}|{rate}|{channels}"
     try:
         quality = cached_or_computed(key, lambda: spikes.unit_quality_table(
-            labels, table.spike_times, table.waveforms, rate, channels=channels, refractory_ms=refractory))
+            labels, table.spike_times, table.waveforms, rate, channels=channels, refractory_ms=refractory),
+            cost_bytes=job_bytes("per cluster", table))
     except InputError as error:
         st.error(plain(error))
         return
@@ -82,7 +84,8 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     isi = spikes.isi_histogram(times, max_ms=ISI_RANGE_MS, log_bins=log)
     acg = spikes.autocorrelogram(times, sampling_rate=rate)
     amplitudes = cached_or_computed(f"spike-amplitudes|{fit_key}|{labels_digest(labels)}|{channels}",
-                                    lambda: spikes.spike_amplitudes(table.waveforms, labels, channels=channels))
+                                    lambda: spikes.spike_amplitudes(table.waveforms, labels, channels=channels),
+                                    cost_bytes=job_bytes("per cluster", table))
     mine = amplitudes[labels == cluster]
     first, second = st.columns(2)
     first.plotly_chart(figures.isi_histogram_figure(

@@ -15,7 +15,7 @@ named on the page, every chart drawn), and how many sessions were shown the
 queue message. Targets: 8 photo sessions at once peak ≤ 1 GB, 16 ≤ 1.2 GB,
 all finish, no error.
 
-Run from the project root: ``python -m bench.bench_classroom [--sessions 4 8 16]``.
+Run from the project root: ``python -m bench.bench_classroom [--sessions 4 8 16] [--uploads photo csv]``.
 """
 
 from __future__ import annotations
@@ -76,6 +76,10 @@ def spike_csv(index: int) -> tuple[str, bytes, str]:
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(buffer.getvalue())
     return f"spikes-{index}.csv", path.read_bytes(), "text/csv"
+
+
+#: What a class may upload: the page it goes to and each student's file.
+UPLOADS = {"photo": ("compression", phone_photo), "csv": ("spike_clustering", spike_csv)}
 
 
 async def one_session(browser, url: str, path: str, upload, ready: list, start: asyncio.Event) -> dict:
@@ -146,9 +150,10 @@ def run(n: int, path: str, upload) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[4, 8, 16])
-    parser.add_argument("--skip-csv", action="store_true", help="photos only")
+    parser.add_argument("--uploads", nargs="+", choices=list(UPLOADS), default=list(UPLOADS),
+                        help="what the class uploads (default: both, one after the other)")
     args = parser.parse_args()
-    cases = [("compression", phone_photo)] + ([] if args.skip_csv else [("spike_clustering", spike_csv)])
+    cases = [UPLOADS[name] for name in args.uploads]
     print("| page | sessions | server after warm-up | peak | peak − warm-up | time to result: median / slowest "
           "| saw the queue | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

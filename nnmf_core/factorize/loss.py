@@ -63,8 +63,16 @@ def _kl_divergence(V, WH, M=None) -> float:
     return float(terms.sum())
 
 
-def _residual_norm_sq(V, W, H, mask, rows_per_chunk=1024) -> float:
-    """Exact ‖V − WH‖² over observed entries, in float64, a block of rows at a time."""
+#: Entries of V − WH formed (in float64) at a time when its norm is summed.
+RESIDUAL_CHUNK = 1024 * 1024
+
+
+def _residual_norm_sq(V, W, H, mask, rows_per_chunk=None) -> float:
+    """Exact ‖V − WH‖² over observed entries, in float64, a block of rows at a
+    time: at most 1,024 rows and :data:`RESIDUAL_CHUNK` entries, so a wide V
+    (one column per waveform) never has a float64 copy of itself made."""
+    if rows_per_chunk is None:
+        rows_per_chunk = max(1, min(1024, RESIDUAL_CHUNK // max(V.shape[1], 1)))
     total = 0.0
     for start in range(0, V.shape[0], rows_per_chunk):
         block = slice(start, start + rows_per_chunk)

@@ -137,6 +137,7 @@ from nnmf_core.spikes.export import (
     spreadsheet_safe,
 )
 from nnmf_core.spikes.features import AMPLITUDE_WEIGHT, shape_amplitude_features
+from nnmf_core.spikes.memory_costs import JOB_MEMORY, job_memory_bytes
 from nnmf_core.spikes.merge_suggestions import MERGE_ORDERS, MergeSuggestions, merge_suggestions
 from nnmf_core.spikes.metrics import (
     ari,
@@ -320,6 +321,8 @@ __all__ = [
     "IsiViolations",
     "MAX_ARRAY_FILE_BYTES",
     "MAX_ARRAY_VALUES",
+    "JOB_MEMORY",
+    "job_memory_bytes",
     "MERGE_ORDERS",
     "Mark",
     "Merge",

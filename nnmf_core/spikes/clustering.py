@@ -6,7 +6,7 @@ factors (with factorize's restarts), assigns and renumbers in one call.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -175,8 +175,9 @@ class SpikeClustering:
         Weights, scaled and ordered to match W, so that W·H is the fit.
     templates : ndarray of float64, shape (k, n_samples)
         The columns of W as waveforms (see :func:`templates_from_w`).
-    V : ndarray, shape (n_rows, n_waveforms)
-        The non-negative data that was factored.
+    V : ndarray of the fit's dtype, shape (n_rows, n_waveforms), or None
+        The non-negative data that was factored; None in a :meth:`lean`
+        copy (:meth:`factored` rebuilds it from the waveforms).
     transform, assignment : str
     description : str
         What the transform did.
@@ -216,6 +217,28 @@ class SpikeClustering:
     def restart_agreement(self) -> float:
         """Mean pairwise ARI of the restarts' clusters (NaN for one restart)."""
         return stability(self.restart_labels)
+
+    def lean(self) -> SpikeClustering:
+        """This clustering without ``V``, the one array as large as the data
+        (or twice, split): what a cache should keep of it."""
+        return replace(self, V=None)
+
+    def factored(self, waveforms) -> np.ndarray:
+        """V, the data that was factored: the one kept, or, in a :meth:`lean`
+        copy, made again from ``waveforms`` (the ones that were clustered).
+
+        >>> from nnmf_core.datasets import synthetic_spikes
+        >>> waveforms, _ = synthetic_spikes(n_per_unit=10, random_state=0)
+        >>> full = cluster_waveforms(waveforms, 4, random_state=0)
+        >>> bool((full.lean().factored(waveforms) == full.V).all())
+        True
+        """
+        if self.V is not None:
+            return self.V
+        X = _checked_waveforms(waveforms)
+        if X.shape[0] != self.H.shape[1]:
+            raise InputError(f"{X.shape[0]:,} waveforms were given; {self.H.shape[1]:,} were clustered.")
+        return _nonnegative(X, self.transform, self.result.W.dtype).V
 
 
 def _assigned(X: np.ndarray, W: np.ndarray, H: np.ndarray, k: int, assignment: str, random_state: int) -> np.ndarray:
@@ -349,7 +372,7 @@ def _cluster_waveforms(
 ) -> SpikeClustering:
     """:func:`cluster_waveforms` of checked arguments (see :func:`_checked_clustering`)."""
     n_samples = X.shape[1]
-    V, description = _nonnegative(X, transform)
+    V, description = _nonnegative(X, transform, dtype)
     entropy = _seed_sequence(random_state).entropy
     seed = int(entropy % 2**31)
     restart_labels = []

@@ -7,7 +7,7 @@ judged in a sentence; plus the iterations one such request may afford.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -80,6 +80,14 @@ class MethodComparison:
             "article": self.article.restart_agreement,
             "baseline": stability(self.baseline_restart_labels),
         }
+
+    def lean(self) -> MethodComparison:
+        """This comparison with :meth:`SpikeClustering.lean` clusterings: a few
+        arrays of one value per waveform instead of two copies of the data,
+        what a cache should keep."""
+        chosen = self.chosen.lean()
+        article = chosen if self.article is self.chosen else self.article.lean()
+        return replace(self, chosen=chosen, article=article)
 
 
 def compare_methods(

@@ -225,8 +225,12 @@ def read_waveforms(data: bytes, *, transposed: bool = False) -> WaveformTable:
             f"{MAX_CSV_BYTES:,} bytes ({MAX_CSV_BYTES / 2**20:,.0f} MB, MAX_CSV_BYTES). "
             "Split it or keep fewer waveforms."
         )
-    comments = leading_comments(_decoded_text(data))
-    parsed = None if transposed else _plainly_parsed(comments.text)
+    text = _decoded_text(data)
+    comments = leading_comments(text)
+    # an ASCII file without comment lines is its own UTF-8 encoding: pandas reads the upload's bytes as they are
+    same_bytes = comments.text is text and text.isascii() and len(text) == len(data)
+    del text
+    parsed = None if transposed else _plainly_parsed(comments.text, data if same_bytes else None)
     if parsed is None:
         parsed = _exactly_parsed(comments.text, transposed)
     return _finished_table(*parsed, transposed=transposed, comments=comments)
@@ -250,11 +254,13 @@ def _checked_sample_count(n_samples: int, header: list, transposed: bool) -> Non
         )
 
 
-def _plainly_parsed(text: str):
+def _plainly_parsed(text: str, encoded: bytes | None = None):
     """The fast, lean path for the common file: no quotes, one record per
     line, every line with the header's number of fields, every sample cell a
     finite number. pandas' C parser turns the samples straight into floats
     (correctly rounded, like ``float()``), without a Python string per cell.
+    ``encoded``, when given, is ``text`` in UTF-8 (the upload's own bytes),
+    which spares a copy of the file.
 
     Returns (ids, sample names, waveforms, label columns, notes, described
     columns — ``{role: (header, cells)}`` of :func:`column_roles`), or None
@@ -292,7 +298,7 @@ def _plainly_parsed(text: str):
     try:
         frame = pd.read_csv(
             # UTF-8 bytes: io.StringIO would hold 4 bytes per character
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8") if encoded is None else encoded),
             encoding="utf-8",
             sep=delimiter,
             header=0,  # the first line that is not blank; replaced by positions
@@ -323,7 +329,7 @@ def _plainly_parsed(text: str):
     if n_samples < 1 or any(dtype.kind not in "iuf" for dtype in samples.dtypes):
         return None
     _checked_sample_count(n_samples, kept_header, transposed=False)
-    waveforms = samples.to_numpy(dtype=np.float64)
+    waveforms = samples.to_numpy(dtype=np.float64)  # a view of the selection's one block
     if not np.isfinite(waveforms).all():
         return None
     ids = [str(v).strip() for v in frame[0]]

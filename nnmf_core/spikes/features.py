@@ -88,7 +88,9 @@ def _shape_amplitude_features(W: np.ndarray, H: np.ndarray, amplitude_weight: fl
     weights = np.asarray(H, dtype=np.float64).T
     lengths = np.linalg.norm(weights, axis=1, keepdims=True)
     direction = weights / np.where(lengths > 0, lengths, 1.0)
-    size = np.linalg.norm(weights @ np.asarray(W, dtype=np.float64).T, axis=1, keepdims=True)
+    W = np.asarray(W, dtype=np.float64)
+    # ‖W h‖ through the k × k Gram matrix: never the n_waveforms × n_rows product W·H
+    size = np.sqrt(np.maximum(np.einsum("ij,ij->i", weights @ (W.T @ W), weights), 0.0))[:, None]
     positive = size[size > 0]
     floor = float(positive.min()) if positive.size else 1.0
     return np.hstack([direction, amplitude_weight * np.log(np.maximum(size, floor))])

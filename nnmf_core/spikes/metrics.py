@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from sklearn import config_context
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from nnmf_core.errors import InputError
@@ -32,6 +33,11 @@ def _ari(labels: np.ndarray, reference: np.ndarray) -> float:
     return float(adjusted_rand_score(reference, labels))
 
 
+#: Megabytes of pairwise distances :func:`silhouette` holds at once (scikit-learn's
+#: ``working_memory``; its default, 1 GB, would hold 4,000 waveforms' 128 MB in one piece).
+SILHOUETTE_WORKING_MB = 16
+
+
 def silhouette(X, labels) -> float:
     """Mean silhouette of the points X (one per row) under ``labels``.
 
@@ -48,7 +54,8 @@ def silhouette(X, labels) -> float:
     n_clusters = np.unique(labels).size
     if n_clusters < 2 or n_clusters > X.shape[0] - 1:
         return math.nan
-    return float(silhouette_score(X, labels))
+    with config_context(working_memory=SILHOUETTE_WORKING_MB):  # distances a block of rows at a time
+        return float(silhouette_score(X, labels))
 
 
 def stability(label_sets: Sequence) -> float:

@@ -159,7 +159,7 @@ def _rank_scan(
 ) -> pd.DataFrame:
     """:func:`rank_scan` of checked waveforms (float64), ranks and options."""
     n_waveforms = X.shape[0]
-    V, _ = _nonnegative(X, transform)
+    V, _ = _nonnegative(X, transform, dtype)
     entropy = _seed_sequence(random_state).entropy
     subset = np.arange(n_waveforms)
     if n_waveforms > MAX_CONSENSUS_WAVEFORMS:

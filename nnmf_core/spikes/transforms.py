@@ -67,26 +67,31 @@ def nonnegative(waveforms, method: str = DEFAULT_TRANSFORM) -> NonNegative:
     return _nonnegative(X, method)
 
 
-def _nonnegative(X: np.ndarray, method: str) -> NonNegative:
-    """:func:`nonnegative` of checked waveforms (float64, one per row) and a known ``method``."""
+def _nonnegative(X: np.ndarray, method: str, dtype=np.float64) -> NonNegative:
+    """:func:`nonnegative` of checked waveforms (float64, one per row) and a
+    known ``method``; V is computed in float64 and written straight into an
+    array of ``dtype`` (no float64 copy of V is ever held)."""
     X = X.T  # samples × waveforms
+    n_samples, n_waveforms = X.shape
     if method == "shift":
         offset = max(0.0, -float(X.min()))
-        V = X + offset
+        V = np.add(X, offset, out=np.empty((n_samples, n_waveforms), dtype), casting="same_kind")
         return NonNegative(V, f"Added {offset:.4g} (the size of the smallest value) to every value, as in the article.")
     if method == "per-sample shift":
         floors = X.min(axis=1, keepdims=True)
-        V = X - floors
+        V = np.subtract(X, floors, out=np.empty((n_samples, n_waveforms), dtype), casting="same_kind")
         return NonNegative(
             V,
             f"Subtracted from every sample its minimum over the waveforms (from {floors.min():.4g} "
             f"to {floors.max():.4g}); each sample's row of V now touches zero.",
         )
-    V = np.vstack([np.maximum(X, 0.0), np.maximum(-X, 0.0)])
+    V = np.empty((2 * n_samples, n_waveforms), dtype)
+    np.maximum(X, 0.0, out=V[:n_samples], casting="same_kind")
+    np.maximum(-X, 0.0, out=V[n_samples:], casting="same_kind")
     return NonNegative(
         V,
-        f"Stacked the positive parts ({X.shape[0]} rows) above the negative parts (another "
-        f"{X.shape[0]}); positive − negative gives back every waveform exactly.",
+        f"Stacked the positive parts ({n_samples} rows) above the negative parts (another "
+        f"{n_samples}); positive − negative gives back every waveform exactly.",
     )
 
 

@@ -35,7 +35,7 @@ def _checked_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
 
 
 def _checked_magnitude(X: np.ndarray) -> None:
-    largest = float(np.abs(X).max()) if X.size else 0.0
+    largest = max(float(X.max()), -float(X.min())) if X.size else 0.0  # |X|'s largest, without a copy of X
     if largest > MAX_ABS_SAMPLE:
         raise InputError(
             f"Samples reach {largest:.3g} in size; the limit is {MAX_ABS_SAMPLE:.0e} (MAX_ABS_SAMPLE), as the "
