@@ -10,6 +10,7 @@ no element is ever created inside it and a cache hit replays nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from nnmf_core import InputError
@@ -67,6 +69,24 @@ def _kept(key: str, _value: Any = None) -> Any:
     return _value
 
 
+@st.cache_resource(max_entries=MAX_CACHED_RESULTS, ttl=CACHE_TTL, show_spinner=False)
+def _shared(key: str, _value: Any = None) -> Any:
+    if _value is None:
+        raise LookupError(key)
+    return _value
+
+
+def _read_only(value: Any) -> Any:
+    """``value`` with its arrays (its own, or its dataclass fields') made read-only, so that sessions sharing
+    it cannot change it for each other."""
+    arrays = [value] if isinstance(value, np.ndarray) else (
+        [getattr(value, field.name) for field in dataclasses.fields(value)] if dataclasses.is_dataclass(value) else [])
+    for array in arrays:
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return value
+
+
 @st.cache_resource(show_spinner=False)
 def work_gate() -> WorkGate:
     """The server's one gate for heavy work, shared by every session: as many
@@ -75,13 +95,19 @@ def work_gate() -> WorkGate:
 
 
 def cached_or_computed(key: str, compute: Callable[[], Any], *, cost_bytes: int = DEFAULT_JOB_BYTES,
-                       seconds: float | None = None) -> Any:
+                       seconds: float | None = None, shared: bool = False) -> Any:
     """The cached value for ``key``; on a miss, ``compute()`` runs (drawing its
     own progress) once the work gate lets it, and its value is cached under
     ``key``. ``cost_bytes`` estimates the memory the computation needs and
-    ``seconds`` its length (for the wait shown to people queueing behind it)."""
+    ``seconds`` its length (for the wait shown to people queueing behind it).
+
+    ``shared=True`` keeps the value itself (``st.cache_resource``) and hands
+    every run that one object, its arrays made read-only, instead of a copy
+    unpickled for each run: for large data many runs read, such as an
+    uploaded table (a session waiting in the queue holds no copy of it)."""
+    kept = _shared if shared else _kept
     try:
-        return _kept(key)
+        return kept(key)
     except LookupError:
         pass
     if st.session_state.get(_CANCELLED) == key:
@@ -89,11 +115,13 @@ def cached_or_computed(key: str, compute: Callable[[], Any], *, cost_bytes: int 
         raise InputError("You left the queue, so this was not computed. Change a setting or reload to try again.")
     with _turn(key, cost_bytes, seconds):
         try:  # another session may have computed it while this one queued
-            return _kept(key)
+            return kept(key)
         except LookupError:
             pass
         value = compute()
-    _kept(key, value)  # storing also drops entries past their TTL
+    if shared:
+        _read_only(value)
+    kept(key, value)  # storing also drops entries past their TTL
     return value
 
 

@@ -90,10 +90,11 @@ try:
         source_key, source_name = f"{digest(data)}|transposed={transposed}", f"Uploaded file: {upload.name}"
         table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.read_spike_file, upload.name, data,
                                                                         transposed=transposed),
-                                   cost_bytes=spikes.READ_COST_PER_BYTE * len(data))
+                                   cost_bytes=spikes.READ_COST_PER_BYTE * len(data), shared=True)
     else:
         source_key, source_name = f"example={example}", state.EXAMPLES[example][1]
-        table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.load_sample_spikes, example))
+        table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.load_sample_spikes, example),
+                                   shared=True)
 except TooLarge as error:
     st.error(f"This file is larger than one request may use here. {plain(error)}")
     exports.command_line_instead(upload.name, SpikeSettings.from_state(st.session_state))
