@@ -171,11 +171,16 @@ def _within(domain: list) -> list:
     return [min(max(round(value, 6), 0.0), 1.0) for value in domain]
 
 
+#: Sample values :func:`amplitude_bins` reads its percentiles from, at most.
+PERCENTILE_VALUES = 2_000_000
+
+
 def amplitude_bins(waveforms: np.ndarray, n_panels: int, cells: int = DENSITY_CELLS,
                    keep: np.ndarray | None = None) -> np.ndarray:
     """Edges of the amplitude bins shared by every density image of a figure.
 
-    The range covers 99.6 % of all sample values (0.2 and 99.8 percentiles)
+    The range covers 99.6 % of all sample values (0.2 and 99.8 percentiles;
+    past :data:`PERCENTILE_VALUES` values, those of an even stride of the waveforms)
     and every value of ``keep`` (the panels' means), widened by 5 %; the
     number of bins keeps the images within ``cells`` cells in all (between
     the limits of :data:`AMPLITUDE_BINS`).
@@ -185,7 +190,10 @@ def amplitude_bins(waveforms: np.ndarray, n_panels: int, cells: int = DENSITY_CE
     ndarray of float64, shape (n_bins + 1,)
     """
     X = np.asarray(waveforms, dtype=np.float64)
-    low, high = np.percentile(X, [0.2, 99.8])
+    # percentiles of at most PERCENTILE_VALUES values, every waveform's or an even stride of them (a partition
+    # copies what it sorts)
+    step = max(1, X.shape[0] * X.shape[1] // PERCENTILE_VALUES) if X.ndim == 2 else 1
+    low, high = np.percentile(X[::step], [0.2, 99.8])
     if keep is not None and np.size(keep):
         low, high = min(low, float(np.min(keep))), max(high, float(np.max(keep)))
     if not high > low:
@@ -193,6 +201,10 @@ def amplitude_bins(waveforms: np.ndarray, n_panels: int, cells: int = DENSITY_CE
     margin = 0.05 * (high - low)
     n_bins = int(np.clip(cells // max(n_panels * X.shape[1], 1), *AMPLITUDE_BINS))
     return np.linspace(low - margin, high + margin, n_bins + 1)
+
+
+#: Sample values binned at a time by :func:`waveform_density`.
+DENSITY_CHUNK = 262_144
 
 
 def waveform_density(blocks: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -215,10 +227,14 @@ def waveform_density(blocks: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """
     n, channels, samples = blocks.shape
     n_bins = edges.size - 1
-    index = np.floor((blocks - edges[0]) / (edges[1] - edges[0])).astype(np.int64)
-    inside = (index >= 0) & (index < n_bins)
-    cell = (np.arange(channels)[None, :, None] * n_bins + index) * samples + np.arange(samples)[None, None, :]
-    counts = np.bincount(cell[inside], minlength=channels * n_bins * samples)
+    counts = np.zeros(channels * n_bins * samples, dtype=np.int64)
+    offsets = np.arange(channels)[None, :, None] * (n_bins * samples) + np.arange(samples)[None, None, :]
+    rows = max(1, DENSITY_CHUNK // max(channels * samples, 1))
+    for start in range(0, n, rows):  # a block of waveforms at a time: a few MB, whatever the recording's size
+        index = np.floor((blocks[start : start + rows] - edges[0]) / (edges[1] - edges[0]))
+        inside = (index >= 0) & (index < n_bins)
+        cell = index.astype(np.int64) * samples + offsets
+        counts += np.bincount(cell[inside], minlength=counts.size)
     return counts.reshape(channels, n_bins, samples)
 
 
