@@ -27,6 +27,7 @@ from nnmf_core import InputError
 from nnmf_core._text import counted
 from nnmf_core.figures import loss_curve
 from nnmf_core.gate import Ticket, WorkGate
+from nnmf_core.shared_store import SharedStore
 from nnmf_core.threads import usable_cores
 
 #: Results kept across sessions; each holds factors and a few images, a few MB.
@@ -40,6 +41,9 @@ CACHE_TTL = float(os.environ.get("NNMF_CACHE_TTL", 900))
 WORK_MEMORY_BYTES = int(float(os.environ.get("NNMF_WORK_MEMORY_MB", 600)) * 1_000_000)
 #: Jobs that may run at once: the usable cores, or NNMF_WORK_SLOTS.
 WORK_SLOTS = int(os.environ.get("NNMF_WORK_SLOTS", 0)) or usable_cores()
+#: Memory the large values kept for every session's runs (uploaded tables)
+#: may hold together; NNMF_SHARED_MEMORY_MB overrides it.
+SHARED_MEMORY_BYTES = int(float(os.environ.get("NNMF_SHARED_MEMORY_MB", 600)) * 1_000_000)
 #: What a job costs when its page gives no estimate (a fit at the working size).
 DEFAULT_JOB_BYTES = 40_000_000
 _CANCELLED = "_work_cancelled"
@@ -69,21 +73,47 @@ def _kept(key: str, _value: Any = None) -> Any:
     return _value
 
 
-@st.cache_resource(max_entries=MAX_CACHED_RESULTS, ttl=CACHE_TTL, show_spinner=False)
-def _shared(key: str, _value: Any = None) -> Any:
-    if _value is None:
+@st.cache_resource(show_spinner=False)
+def shared_store() -> SharedStore:
+    """The server's one store of large shared values (uploaded tables), within
+    ``SHARED_MEMORY_BYTES``: past it the least recently used are dropped (and
+    read again by whoever needs them next)."""
+    return SharedStore(max_bytes=SHARED_MEMORY_BYTES, ttl=CACHE_TTL)
+
+
+def _shared(key: str, value: Any = None) -> Any:
+    """The shared value of ``key`` (LookupError when none is kept); with ``value``, keep it first."""
+    store = shared_store()
+    if value is not None:
+        store.put(key, value, _held_bytes(value))
+        return value
+    found = store.get(key)
+    if found is None:
         raise LookupError(key)
-    return _value
+    return found
+
+
+def _arrays(value: Any) -> list:
+    """The arrays of ``value``: itself, or its dataclass fields that are arrays."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if dataclasses.is_dataclass(value):
+        return [v for v in (getattr(value, f.name) for f in dataclasses.fields(value)) if isinstance(v, np.ndarray)]
+    return []
+
+
+def _held_bytes(value: Any) -> int:
+    """About the memory ``value`` holds: its arrays, and 64 bytes per item of its lists and dicts' lists."""
+    fields = [getattr(value, f.name) for f in dataclasses.fields(value)] if dataclasses.is_dataclass(value) else []
+    items = sum(len(v) for v in fields if isinstance(v, list))
+    items += sum(len(column) for v in fields if isinstance(v, dict) for column in v.values())
+    return sum(array.nbytes for array in _arrays(value)) + 64 * items
 
 
 def _read_only(value: Any) -> Any:
-    """``value`` with its arrays (its own, or its dataclass fields') made read-only, so that sessions sharing
-    it cannot change it for each other."""
-    arrays = [value] if isinstance(value, np.ndarray) else (
-        [getattr(value, field.name) for field in dataclasses.fields(value)] if dataclasses.is_dataclass(value) else [])
-    for array in arrays:
-        if isinstance(array, np.ndarray):
-            array.flags.writeable = False
+    """``value`` with its arrays made read-only, so that sessions sharing it cannot change it for each other."""
+    for array in _arrays(value):
+        array.flags.writeable = False
     return value
 
 
@@ -101,10 +131,12 @@ def cached_or_computed(key: str, compute: Callable[[], Any], *, cost_bytes: int 
     ``key``. ``cost_bytes`` estimates the memory the computation needs and
     ``seconds`` its length (for the wait shown to people queueing behind it).
 
-    ``shared=True`` keeps the value itself (``st.cache_resource``) and hands
+    ``shared=True`` keeps the value itself (:func:`shared_store`) and hands
     every run that one object, its arrays made read-only, instead of a copy
     unpickled for each run: for large data many runs read, such as an
-    uploaded table (a session waiting in the queue holds no copy of it)."""
+    uploaded table. Those values are kept within ``SHARED_MEMORY_BYTES`` in
+    all, so a class of large uploads cannot fill the server's memory with
+    them; one dropped is computed again on its next use."""
     kept = _shared if shared else _kept
     try:
         return kept(key)

@@ -402,3 +402,42 @@ def test_the_page_state_examples_hold():
 
     failures, tried = doctest.testmod(spike_state, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert tried > 5 and failures == 0
+
+
+def test_the_page_keeps_one_read_only_table_and_a_lean_comparison():
+    """An upload's table is kept once for every run (no copy per run, read-only for the sessions sharing it);
+    the comparison cached per fit holds no copy of the data, yet the transform tab still draws V."""
+    from app_pages import live
+    from app_pages.live import digest
+    from app_pages.spike_state import SpikeSettings
+
+    data = spikes_csv()
+    at = upload(fresh(), "units.csv", data)
+    assert_clean(at)
+    source_key = f"{digest(data)}|transposed=False"
+    table = live._shared(f"spike-table|{source_key}")
+    assert table is live._shared(f"spike-table|{source_key}")  # the one object, not a copy per call
+    assert not table.waveforms.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        table.waveforms[0, 0] = 1.0
+    comparison = live._kept(SpikeSettings().cache_key(source_key))
+    assert comparison.chosen.V is None and comparison.article.V is None
+    open_tab(at, "Non-negativity")  # draws V, made again from the shared table
+    assert_clean(at)
+    assert any(f["layout"]["title"]["text"].startswith("What NMF sees") for f in figures_shown(at))
+
+
+def test_a_table_past_the_shared_memory_budget_is_read_again_rather_than_kept(monkeypatch):
+    from app_pages import live
+
+    monkeypatch.setattr(live, "SHARED_MEMORY_BYTES", 1_000)  # less than any table: none is kept
+    data = spikes_csv()
+    at = upload(fresh(), "units.csv", data)
+    assert_clean(at)
+    assert live.shared_store().held_bytes() == 0
+    with pytest.raises(LookupError):
+        live._shared(f"spike-table|{live.digest(data)}|transposed=False")
+    first = panels(at)
+    submit_rank(at, 3)  # a rerun reads the upload again
+    assert_clean(at)
+    assert len(panels(at)) == 4 and panels(at)[0] == first[0]
