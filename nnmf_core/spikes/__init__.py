@@ -45,6 +45,9 @@ one job per module:
   NumPy uploads (:mod:`~nnmf_core.spikes.array_reader`), Phy files and
   sessions (:mod:`~nnmf_core.spikes.export`, :mod:`~nnmf_core.spikes.session_file`),
   a later recording assigned with the fit's templates (:mod:`~nnmf_core.spikes.new_data`).
+* :mod:`~nnmf_core.spikes.memory_costs` — :func:`job_memory_bytes`, what each
+  of the page's computations needs, from the table's shape, for a shared
+  server's work gate.
 * :func:`synthetic_spikes` (from :mod:`nnmf_core.datasets`) — waveforms of
   known units, for tests and the demo.
 
