@@ -106,7 +106,7 @@ def _held_bytes(value: Any) -> int:
     """About the memory ``value`` holds: its arrays, and 64 bytes per item of its lists and dicts' lists."""
     fields = [getattr(value, f.name) for f in dataclasses.fields(value)] if dataclasses.is_dataclass(value) else []
     items = sum(len(v) for v in fields if isinstance(v, list))
-    items += sum(len(column) for v in fields if isinstance(v, dict) for column in v.values())
+    items += sum(len(column) for v in fields if isinstance(v, dict) for column in v.values() if isinstance(column, list))
     return sum(array.nbytes for array in _arrays(value)) + 64 * items
 
 
@@ -155,6 +155,24 @@ def cached_or_computed(key: str, compute: Callable[[], Any], *, cost_bytes: int 
         _read_only(value)
     kept(key, value)  # storing also drops entries past their TTL
     return value
+
+
+def wait_for_room(key: str, cost_bytes: int, shared: bool = True) -> None:
+    """Unless ``key`` is cached, wait until the work gate has room for a job of
+    ``cost_bytes`` (in line, as :func:`cached_or_computed` waits), then go on
+    without holding a place: a page calls it before it makes large data
+    (reads an upload), so that a session waiting behind others holds only
+    the upload, not the data read from it."""
+    try:
+        (_shared if shared else _kept)(key)
+        return
+    except LookupError:
+        pass
+    if st.session_state.get(_CANCELLED) == key:
+        del st.session_state[_CANCELLED]
+        raise InputError("You left the queue, so this was not computed. Change a setting or reload to try again.")
+    with _turn(key, cost_bytes, None):
+        pass
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from app_pages import spike_exports as exports
 from app_pages import spike_rank_tab as rank_tab
 from app_pages import spike_state as state
 from app_pages import spike_units as units
-from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown
+from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown, wait_for_room
 from app_pages.spike_state import SpikeSettings
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
 from nnmf_core._text import counted
@@ -88,6 +88,7 @@ try:
     if upload is not None:
         data = upload.getvalue()
         source_key, source_name = f"{digest(data)}|transposed={transposed}", f"Uploaded file: {upload.name}"
+        wait_for_room(f"spike-table|{source_key}", spikes.READ_COST_PER_BYTE * len(data))  # a queued session holds no table
         table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.read_spike_file, upload.name, data,
                                                                         transposed=transposed),
                                    cost_bytes=spikes.READ_COST_PER_BYTE * len(data), shared=True)
