@@ -168,10 +168,11 @@ def wait_for_room(key: str, cost_bytes: int, shared: bool = True) -> None:
         return
     except LookupError:
         pass
-    if st.session_state.get(_CANCELLED) == key:
+    line = f"room|{key}"  # its own place in line: the computation after it may have to wait too
+    if st.session_state.get(_CANCELLED) == line:
         del st.session_state[_CANCELLED]
         raise InputError("You left the queue, so this was not computed. Change a setting or reload to try again.")
-    with _turn(key, cost_bytes, None):
+    with _turn(line, cost_bytes, None):
         pass
 
 

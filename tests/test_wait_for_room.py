@@ -34,3 +34,29 @@ def test_a_kept_value_needs_no_room():
     finally:
         for ticket in held:
             ticket.release()
+
+
+def _page_that_waits_twice():
+    """Waits for room, then for its turn to compute the same key, the gate full both times."""
+    import threading
+
+    import streamlit as st
+
+    from app_pages import live
+
+    def fill_for(seconds: float) -> None:
+        held = [live.work_gate().ticket(1) for _ in range(live.work_gate().slots)]
+        threading.Timer(seconds, lambda: [ticket.release() for ticket in held]).start()
+
+    fill_for(1.0)
+    live.wait_for_room("spike-table|twice", 1, shared=False)
+    fill_for(1.0)
+    st.write(f"computed {live.cached_or_computed('spike-table|twice', lambda: 41)}")
+
+
+def test_a_page_may_wait_for_room_and_then_for_its_turn_in_one_run():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_page_that_waits_twice, default_timeout=60).run()
+    assert not at.exception, [item.value for item in at.exception]
+    assert [item.value for item in at.markdown] == ["computed 41"]
