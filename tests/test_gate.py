@@ -5,19 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fake_clock import Clock
 
 from nnmf_core import InputError
 from nnmf_core.gate import WorkGate
 
 MB = 1_000_000
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_jobs_start_first_come_first_served_within_the_slots():

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from fake_clock import Clock
+
 from nnmf_core.shared_store import SharedStore
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_least_recently_used_values_go_first_when_the_bytes_would_pass_the_budget():
