@@ -17,7 +17,7 @@ from app_pages.compression_state import (
     loss_csv_bytes,
     settings_from_query,
 )
-from app_pages.live import LiveLoss, cached_or_computed, digest, plain
+from app_pages.live import LiveLoss, cached_or_computed, digest, plain, upload_bytes
 from nnmf_core import InputError, figures, images, pin_blas_threads_for_sessions
 from nnmf_core.compression import (
     CHANNEL_NAMES,
@@ -100,13 +100,17 @@ if any(st.query_params.get(name) != value for name, value in wanted_query.items(
     st.query_params.update(wanted_query)
 
 # ---- the picture
+def uploaded_picture(upload, settings: CompressionSettings):
+    """The upload at its working size (cached) and its content key; the upload's bytes live only in here."""
+    data = upload_bytes(upload)
+    key = digest(data)
+    return cached_or_computed(settings.cache_key("picture", key), partial(working_image, data, settings.max_side),
+                              cost_bytes=images.decode_memory_bytes(data, settings.max_side)), key
+
+
 try:
     if upload is not None:
-        data = upload.getvalue()
-        source_key, source_name = digest(data), upload.name
-        picture = cached_or_computed(settings.cache_key("picture", source_key),
-                                     partial(working_image, data, settings.max_side),
-                                     cost_bytes=images.decode_memory_bytes(data, settings.max_side))
+        (picture, source_key), source_name = uploaded_picture(upload, settings), upload.name
     else:
         source_key, source_name = f"sample:{settings.sample}", settings.sample
         picture = cached_or_computed(settings.cache_key("picture", source_key),

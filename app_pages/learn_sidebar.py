@@ -10,7 +10,7 @@ from functools import partial
 import streamlit as st
 
 from app_pages.learn_state import ALPHAS, INTEGER_LIMITS, LOSS_LABELS, MODE_LABELS, SIDES, LearnSettings
-from app_pages.live import cached_or_computed, digest, plain
+from app_pages.live import cached_or_computed, digest, plain, upload_bytes
 from nnmf_core import InputError
 from nnmf_core._text import readable_bytes
 from nnmf_core.compression import WorkingImage, sample_working_image, usable_rank, working_image
@@ -73,7 +73,7 @@ def loaded_picture(settings: LearnSettings, upload) -> tuple[WorkingImage, str, 
     page with an error for a file that cannot be used."""
     try:
         if upload is not None:
-            data = upload.getvalue()
+            data = upload_bytes(upload)
             source_key, name = digest(data), upload.name
             load = partial(working_image, data, settings.max_side)
         else:

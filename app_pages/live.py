@@ -61,6 +61,19 @@ def shown(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.3f}"
 
 
+def upload_bytes(upload) -> bytes:
+    """The bytes of an uploaded file (``st.file_uploader``'s value), taken out of it.
+
+    Streamlit hands every run its own deep copy of the file, and a page's
+    variables are kept with the session after the run. Closing that copy here
+    leaves the returned bytes its only holder, so a page that keeps them only
+    while it reads them (inside a function) holds no second copy of a large
+    upload between runs. The upload's ``name`` stays; its content is gone."""
+    data = upload.getvalue()
+    upload.close()
+    return data
+
+
 def digest(data: bytes) -> str:
     """sha256 hex digest of an upload's bytes: the cache key of its content."""
     return hashlib.sha256(data).hexdigest()

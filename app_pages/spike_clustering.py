@@ -16,7 +16,7 @@ from app_pages import spike_exports as exports
 from app_pages import spike_rank_tab as rank_tab
 from app_pages import spike_state as state
 from app_pages import spike_units as units
-from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown, wait_for_room
+from app_pages.live import LiveLoss, cached_or_computed, digest, plain, shown, upload_bytes, wait_for_room
 from app_pages.spike_state import SpikeSettings
 from nnmf_core import InputError, figures, pin_blas_threads_for_sessions, spikes
 from nnmf_core._text import counted
@@ -84,14 +84,18 @@ with st.sidebar:
         st.form_submit_button("Cluster", type="primary", width="stretch")
 
 # ---- the waveforms
+def uploaded_table(upload, transposed: bool) -> tuple[spikes.WaveformTable, str]:
+    """The table read from the upload (kept in the shared store) and its source key; the upload's bytes live only in here."""
+    data = upload_bytes(upload)
+    key, cost = f"{digest(data)}|transposed={transposed}", spikes.READ_COST_PER_BYTE * len(data)
+    wait_for_room(f"spike-table|{key}", cost)  # a queued session holds no table
+    return cached_or_computed(f"spike-table|{key}", partial(spikes.read_spike_file, upload.name, data,
+                                                            transposed=transposed), cost_bytes=cost, shared=True), key
+
+
 try:
     if upload is not None:
-        data = upload.getvalue()
-        source_key, source_name = f"{digest(data)}|transposed={transposed}", f"Uploaded file: {upload.name}"
-        wait_for_room(f"spike-table|{source_key}", spikes.READ_COST_PER_BYTE * len(data))  # a queued session holds no table
-        table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.read_spike_file, upload.name, data,
-                                                                        transposed=transposed),
-                                   cost_bytes=spikes.READ_COST_PER_BYTE * len(data), shared=True)
+        (table, source_key), source_name = uploaded_table(upload, transposed), f"Uploaded file: {upload.name}"
     else:
         source_key, source_name = f"example={example}", state.EXAMPLES[example][1]
         table = cached_or_computed(f"spike-table|{source_key}", partial(spikes.load_sample_spikes, example),
