@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from app_pages.live import cached_or_computed, digest, plain
+from app_pages.live import cached_or_computed, digest, plain, upload_bytes
 from app_pages.spike_curation import CURATIONS_KEY, assigned
 from nnmf_core import InputError, figures, spikes
 from nnmf_core._text import counted
@@ -92,7 +92,7 @@ def resume_session(fit_key: str, source_key: str, table, result) -> None:
     upload = st.file_uploader("Resume a session (.npz saved here)", type=["npz"], key=SESSION_KEY)
     if upload is None:
         return
-    data = upload.getvalue()
+    data = upload_bytes(upload)
     try:
         session = spikes.read_session_file(data, waveforms_digest(source_key, table.waveforms))
         if not np.array_equal(session.history.fit_labels, result.labels):
@@ -126,7 +126,7 @@ def apply_to_new_data(table, result, labels, settings) -> None:
         st.caption("The command line labels each waveform by its largest weight (argmax), not by the curated clusters.")
     if upload is None:
         return
-    data = upload.getvalue()
+    data = upload_bytes(upload)
     try:
         new = cached_or_computed(f"spike-new|{digest(data)}", partial(spikes.read_spike_file, upload.name, data))
         if new.n_samples != table.n_samples:

@@ -20,6 +20,7 @@ import zlib
 import numpy as np
 import pytest
 from paths import ROOT
+from picture_files import encoded
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -86,11 +87,6 @@ def gradient(height: int, width: int) -> np.ndarray:
     y, x = np.mgrid[0:height, 0:width]
     return np.stack([(x * 7 + y) % 256, (y * 5) % 256, (x + 3 * y) % 256], axis=2).astype(np.uint8)
 
-
-def encoded(picture: Image.Image, file_format: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format=file_format, **options)
-    return buffer.getvalue()
 
 
 def png(pixels: np.ndarray) -> bytes:

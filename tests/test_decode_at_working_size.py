@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
 import pytest
+from picture_files import encoded
 from PIL import Image
 
 from nnmf_core import InputError
@@ -22,11 +22,6 @@ def smooth_picture(width: int, height: int) -> Image.Image:
     channels = [128 + 100 * np.sin(12 * x + 3 * y), 128 + 100 * np.cos(7 * y - 5 * x * y), 128 + 90 * np.sin(20 * x * y)]
     return Image.fromarray(np.dstack([c.astype(np.uint8) for c in channels]))
 
-
-def encoded(picture: Image.Image, format_name: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format_name, **options)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("format_name", ["JPEG", "PNG"])

@@ -10,6 +10,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
+from picture_files import encoded
 from PIL import Image, ImageFile
 
 from nnmf_core import images
@@ -46,12 +47,6 @@ RNG_SEED = 20240611
 # --------------------------------------------------------------------------
 # helpers: files built in memory
 # --------------------------------------------------------------------------
-
-
-def encoded(picture: Image.Image, file_format: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format=file_format, **options)
-    return buffer.getvalue()
 
 
 def random_pixels(height: int, width: int, seed: int = RNG_SEED) -> np.ndarray:

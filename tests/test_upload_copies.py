@@ -10,11 +10,11 @@ Streamlit keeps itself.
 from __future__ import annotations
 
 import gc
-import io
 
 import numpy as np
 import pytest
 from paths import ROOT
+from picture_files import encoded
 from PIL import Image
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 from streamlit.testing.v1 import AppTest
@@ -33,9 +33,7 @@ def csv_file() -> bytes:
 
 
 def png_file() -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.random.default_rng(1).integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(buffer, "PNG")
-    return buffer.getvalue()
+    return encoded(Image.fromarray(np.random.default_rng(1).integers(0, 255, (40, 48, 3), dtype=np.uint8)), "PNG")
 
 
 @pytest.mark.parametrize("page, key, name, data, mime, query", [
