@@ -1,6 +1,6 @@
 """Compression: a photo written as W·H at any rank, measured honestly.
 
-Reads top to bottom: settings from the link, sidebar controls, the picture,
+Reads top to bottom: the sidebar (settings from the link, the controls), the picture,
 one cached fit (drawn live on a miss), its pictures and numbers, then tabs whose
 content is built only while open (each with its own cached computation).
 """
@@ -9,19 +9,12 @@ from functools import partial
 
 import streamlit as st
 
-from app_pages.compression_state import (
-    INTEGER_LIMITS,
-    QUERY_NAMES,
-    TOLERANCES,
-    CompressionSettings,
-    loss_csv_bytes,
-    settings_from_query,
-)
+from app_pages.compression_sidebar import sidebar_settings
+from app_pages.compression_state import CompressionSettings, loss_csv_bytes
 from app_pages.live import LiveLoss, cached_or_computed, digest, plain, upload_bytes
 from nnmf_core import InputError, figures, images, pin_blas_threads_for_sessions
 from nnmf_core.compression import (
     CHANNEL_NAMES,
-    COLOUR_LAYOUTS,
     DEFAULT_SWEEP_RANKS,
     affordable_fit,
     baselines,
@@ -37,64 +30,18 @@ from nnmf_core.compression import (
     usable_rank,
     working_image,
 )
-from nnmf_core.factorize import INITS, SOLVER_LABELS, SOLVERS
-from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES, png_bytes
+from nnmf_core.images import png_bytes
 
 pin_blas_threads_for_sessions()
 
-MODE_LABELS = {"colour": "Full colour", "luminance": "Luminance (gray)", "red": "Red channel",
-               "green": "Green channel (the notebook's)", "blue": "Blue channel"}
-LAYOUT_LABELS = {"joint": "Joint: V = [R | G | B], one shared W", "per-channel": "Per channel: three W and H"}
-INIT_LABELS = {"nndsvda": "NNDSVDa (from the SVD)", "nndsvd": "NNDSVD (zeros kept)", "random": "Random (as in the article)"}
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 TABS = ["Numbers, loss and factors", "Rank sweep", "Baselines: SVD and JPEG", "Parts gallery"]
 
 st.title("Image compression with NMF")
 st.caption("An n × m picture is n·m numbers; NMF stores it as W (n × k) times H (k × m), k(n + m) non-negative "
            "numbers. Pick a picture and a rank in the sidebar.")
 
-# ---- settings from the link, once per visit (widget keys are the setting names)
-if "rank" not in st.session_state:
-    link_settings, link_problems = settings_from_query(st.query_params.to_dict())
-    st.session_state.update(vars(link_settings))
-    for problem in link_problems:
-        st.warning(plain(problem))
-
-# ---- sidebar: the everyday settings and the button first, the rest folded away
-with st.sidebar:
-    st.selectbox("Sample picture", list(SAMPLE_IMAGES), key="sample")
-    with st.form("fit"):
-        st.selectbox("Matrix from", MATRIX_MODES, format_func=MODE_LABELS.get, key="mode")
-        rank_column, iterations_column = st.columns(2)
-        rank_column.number_input("Rank k", *INTEGER_LIMITS["rank"], step=1, key="rank")
-        iterations_column.number_input("Iterations", *INTEGER_LIMITS["max_iter"], step=50, key="max_iter")
-        st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, key="solver", horizontal=True)
-        st.form_submit_button("Compress", type="primary", width="stretch")
-        with st.expander("More settings"):
-            st.radio("Colour layout (full colour only)", COLOUR_LAYOUTS, format_func=LAYOUT_LABELS.get,
-                     key="colour_layout")
-            st.select_slider("Working size (longest side, px)", WORKING_SIDE_CHOICES, key="max_side",
-                             help="Larger pictures are shrunk to this size before the fit.")
-            st.selectbox("Start", INITS, format_func=INIT_LABELS.get, key="init")
-            restarts_column, seed_column = st.columns(2)
-            restarts_column.number_input("Restarts", *INTEGER_LIMITS["n_restarts"], step=1, key="n_restarts",
-                                         help="Independent starts; the one with the lowest loss is kept.")
-            seed_column.number_input("Random seed", *INTEGER_LIMITS["random_state"], step=1, key="random_state")
-            st.select_slider("Stop when the loss falls by less than", TOLERANCES, key="tol",
-                             format_func=lambda tol: "never" if tol == 0 else f"{tol:g}",
-                             help="Relative fall of the loss over the last 10 iterations.")
-    upload = st.file_uploader(
-        "Or upload your own picture", type=UPLOAD_TYPES, key="upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-        help=f"PNG, JPEG, WebP, BMP, TIFF or GIF up to {MAX_UPLOAD_BYTES // 2**20} MB and "
-             f"{MAX_PIXELS / 1e6:.0f} megapixels. It is used instead of the sample while it is here; "
-             "it is never stored.",
-    )
-    st.caption(
-        "This page's address holds the settings above and the sample's name, so a copied link shows the "
-        "same view. An uploaded picture cannot travel in a link: whoever opens it sees the sample."
-    )
-
-settings = CompressionSettings(**{name: st.session_state[name] for name in QUERY_NAMES})
+# ---- sidebar: settings from the link (once per visit) and the controls
+settings, upload = sidebar_settings()
 wanted_query = settings.as_query()
 if any(st.query_params.get(name) != value for name, value in wanted_query.items()):
     st.query_params.update(wanted_query)

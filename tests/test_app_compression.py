@@ -15,6 +15,9 @@ from paths import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from nnmf_core.factorize import SOLVERS
+from nnmf_core.images import MATRIX_MODES, SAMPLE_IMAGES
+
 PAGE = str(ROOT / "app_pages" / "compression.py")
 SMALL = {"size": "128"}  # the sample photo at 128 × 85 px
 
@@ -204,6 +207,23 @@ def test_a_link_reproduces_the_view():
     assert at.selectbox(key="sample").value == "Camera (grayscale)"
     assert "Picture: Camera (grayscale)" in [text.value for text in at.text]
     assert metric(at, "Numbers stored, k(n + m)") == f"{7 * (128 + 128):,}"
+
+
+def test_the_widgets_own_defaults_are_the_links_settings():
+    """A browser that draws a widget without the run that set its value shows
+    the widget's default: that default must be the link's, not the minimum."""
+    at = page(size="128", rank="7", iter="50", solver="mu", seed="3", mode="blue", sample="camera", tol="0.001")
+    assert_clean(at)
+    assert at.number_input(key="rank").proto.default == 7 and at.number_input(key="max_iter").proto.default == 50
+    assert at.number_input(key="random_state").proto.default == 3
+    assert at.radio(key="solver").proto.default == SOLVERS.index("mu")
+    assert at.selectbox(key="mode").proto.default == MATRIX_MODES.index("blue")
+    assert at.selectbox(key="sample").proto.default == list(SAMPLE_IMAGES).index("Camera (grayscale)")
+    assert at.select_slider(key="tol").value == 0.001 and at.select_slider(key="max_side").value == 128
+    at.number_input(key="rank").set_value(9)
+    at.sidebar.button[0].click().run()  # later runs keep what the person chose, not the link's default
+    at.selectbox(key="sample").set_value("Coffee cup (colour)").run()
+    assert at.number_input(key="rank").value == 9 and at.query_params["rank"] == "9"
 
 
 def test_bad_link_parameters_are_ignored_with_a_warning():
