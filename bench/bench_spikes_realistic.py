@@ -9,7 +9,7 @@ truth:
 
 - ``default``: ``cluster_waveforms(X, k, random_state=0)`` (split + HALS at
   rank k, 2 restarts, tied Gaussian mixture on shape and log-amplitude, then
-  nearest mean waveform);
+  nearest mean waveform where that is the likelier partition);
 - ``mixture``: the same without the nearest-mean rounds (``polar_gmm``);
 - ``old default``: ``cluster_waveforms(X, k, random_state=0, assignment="kmeans")``
   (k-means on the unit-length columns of H: shape only);

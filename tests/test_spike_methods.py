@@ -24,7 +24,7 @@ from nnmf_core.spikes import (
     suggested_rank,
     suggestion_reason,
 )
-from nnmf_core.spikes.features import _refined_by_nearest_mean
+from nnmf_core.spikes.features import _likelier_of_refined, _refined_by_nearest_mean
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +92,34 @@ def test_nearest_mean_rounds_move_a_waveform_to_the_closer_mean():
     X = np.array([[0.0], [0.2], [0.9], [10.0], [10.2], [9.8]])
     labels = np.array([0, 0, 1, 1, 1, 1])  # 0.9 was put with the far cluster
     np.testing.assert_array_equal(_refined_by_nearest_mean(X, labels, 2), [0, 0, 0, 1, 1, 1])
+
+
+def two_slanted_units(n_per_unit: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two units in 40 dimensions whose shared noise is long along the first
+    axis and thin along the second: their means (0, 0) and (4, 2) are 2
+    noise widths apart along the second axis, but a nearest-mean border (the
+    bisector of the means) cuts through the long direction."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat([0, 1], n_per_unit)
+    X = rng.normal(scale=0.05, size=(2 * n_per_unit, 40))
+    X[:, 0] += rng.normal(scale=5.0, size=2 * n_per_unit) + 4.0 * truth
+    X[:, 1] += rng.normal(scale=0.5, size=2 * n_per_unit) + 2.0 * truth
+    return X, truth
+
+
+def test_the_mixtures_partition_is_kept_when_nearest_means_would_cut_the_units():
+    X, truth = two_slanted_units()
+    assert ari(truth, _refined_by_nearest_mean(X, truth, 2)) < 0.5  # the rounds leave the units
+    np.testing.assert_array_equal(_likelier_of_refined(X, truth, 2), truth)
+
+
+def test_the_refinement_is_kept_when_it_is_the_likelier_partition():
+    rng = np.random.default_rng(1)
+    truth = np.repeat([0, 1], 200)
+    X = rng.normal(size=(400, 40)) + 6.0 * truth[:, None]  # round noise, far apart
+    labels = truth.copy()
+    labels[rng.choice(400, 40, replace=False)] ^= 1  # a tenth put with the wrong unit
+    np.testing.assert_array_equal(_likelier_of_refined(X, labels, 2), truth)
 
 
 def test_the_fit_is_factorize_with_its_restarts():

@@ -8,7 +8,7 @@ is refused with.
 >>> list(TRANSFORMS), list(ASSIGNMENTS)
 (['split', 'per-sample shift', 'shift'], ['argmax', 'kmeans', 'shape+amplitude'])
 >>> method_name("split", "hals", "shape+amplitude")
-'NMF: split into ± parts, HALS, Gaussian mixture on shape and log-amplitude, then nearest mean'
+'NMF: split into ± parts, HALS, Gaussian mixture on shape and log-amplitude, then nearest mean where likelier'
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ TRANSFORMS = {
 #: ``"shape+amplitude"``: a Gaussian mixture with one shared covariance on
 #: the mix of templates and the log of the amplitude
 #: (:func:`~nnmf_core.spikes.shape_amplitude_features`), then rounds of
-#: nearest mean waveform.
+#: nearest mean waveform, kept when they make the likelier partition.
 ASSIGNMENTS = {
     "argmax": "Argmax of H (as in the article)",
     "kmeans": "k-means on H (shape only)",
-    "shape+amplitude": "Gaussian mixture on shape and log-amplitude, then nearest mean",
+    "shape+amplitude": "Gaussian mixture on shape and log-amplitude, then nearest mean where likelier",
 }
 
 DEFAULT_TRANSFORM = "split"
