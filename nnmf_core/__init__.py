@@ -8,7 +8,6 @@
 """
 
 from nnmf_core.errors import InputError
-from nnmf_core.estimator import NMF
 from nnmf_core.factorize import NMFResult, factorize, transform
 from nnmf_core.threads import pin_blas_threads, pin_blas_threads_for_sessions, usable_cores
 
@@ -22,3 +21,13 @@ __all__ = [
     "transform",
     "usable_cores",
 ]
+
+
+def __getattr__(name: str):
+    """``NMF`` on first use: the estimator needs scikit-learn, about a second
+    to import, which the app's home and compression pages never use."""
+    if name == "NMF":
+        from nnmf_core.estimator import NMF
+
+        return NMF
+    raise AttributeError(f"module 'nnmf_core' has no attribute {name!r}")

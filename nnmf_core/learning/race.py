@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.decomposition import non_negative_factorization
 
 from nnmf_core._text import times
 from nnmf_core.errors import InputError
@@ -239,7 +238,11 @@ def _lap(name, V, rank, start, max_iter, norm, on_iteration) -> Lap:
 
 def _sklearn_segments(V, rank, start, checkpoints, at_checkpoint, on_iteration) -> None:
     """scikit-learn's coordinate descent continued from checkpoint to checkpoint
-    (``init="custom"``, ``tol=0``); its time is the sum of its calls."""
+    (``init="custom"``, ``tol=0``); its time is the sum of its calls.
+    scikit-learn is imported here, on a race's first use, so that the pages
+    that only import this package do not wait for it."""
+    from sklearn.decomposition import non_negative_factorization
+
     W, H = (array.copy() for array in start)
     done, elapsed = 0, 0.0
     at_checkpoint(0, W, H, 0.0)
