@@ -18,6 +18,7 @@ from nnmf_core.spikes.channels import checked_channels
 from nnmf_core.spikes.features import (
     AMPLITUDE_WEIGHT,
     _likelier_of_refined,
+    _principal_coordinates,
     _shape_amplitude_features,
     _tied_mixture_labels,
 )
@@ -241,15 +242,18 @@ class SpikeClustering:
         return _nonnegative(X, self.transform, self.result.W.dtype).V
 
 
-def _assigned(X: np.ndarray, W: np.ndarray, H: np.ndarray, k: int, assignment: str, random_state: int) -> np.ndarray:
+def _assigned(X: np.ndarray, W: np.ndarray, H: np.ndarray, k: int, assignment: str, random_state: int,
+              coordinates: np.ndarray | None = None) -> np.ndarray:
     """The clusters of a known ``assignment`` rule (a key of :data:`ASSIGNMENTS`)
-    of waveforms X (one per row) for factors whose W has unit-norm columns."""
+    of waveforms X (one per row) for factors whose W has unit-norm columns;
+    ``coordinates``: X's :func:`~nnmf_core.spikes.features._principal_coordinates`
+    (``"shape+amplitude"`` only; made when needed if not given)."""
     if assignment == "argmax":
         return _clusters_from_h(H)
     if assignment == "kmeans":
         return _clusters_by_kmeans(H, k, random_state, KMEANS_INITS)
     points = _shape_amplitude_features(W, H, AMPLITUDE_WEIGHT)
-    return _likelier_of_refined(X, _tied_mixture_labels(points, k, random_state), k)
+    return _likelier_of_refined(X, _tied_mixture_labels(points, k, random_state), k, coordinates)
 
 
 def cluster_waveforms(
@@ -379,10 +383,11 @@ def _cluster_waveforms(
     entropy = _seed_sequence(random_state).entropy
     seed = int(entropy % 2**31)
     restart_labels = []
+    coordinates = _principal_coordinates(X) if assignment == "shape+amplitude" else None
 
     def assign_restart(restart, W, H, history) -> None:
         W_unit, H_unit = unit_norm_columns(W, H)
-        restart_labels.append(_assigned(X, W_unit, H_unit, k, assignment, seed))
+        restart_labels.append(_assigned(X, W_unit, H_unit, k, assignment, seed, coordinates))
 
     # one restart loop, factorize's: the same seed gives the same starts as factorize(V, k, random_state=seed)
     fit = factorize(

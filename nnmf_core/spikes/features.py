@@ -177,11 +177,23 @@ def _classification_likelihood(Z: np.ndarray, labels: np.ndarray, k: int) -> flo
     return float(-0.5 * log_det + np.sum(shares * np.log(shares)))
 
 
-def _likelier_of_refined(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+def _principal_coordinates(X: np.ndarray) -> np.ndarray:
+    """The waveforms on their first :data:`LIKELIHOOD_COMPONENTS` principal
+    components (fewer when the table has fewer samples or waveforms): where
+    :func:`_likelier_of_refined` compares partitions. Computed once per table
+    by its callers, not once per restart or rank."""
+    components = min(LIKELIHOOD_COMPONENTS, X.shape[1], X.shape[0] - 1)
+    if components < 1:
+        return np.zeros((X.shape[0], 0))
+    return PCA(n_components=components, random_state=0).fit_transform(np.asarray(X, dtype=np.float64))
+
+
+def _likelier_of_refined(X: np.ndarray, labels: np.ndarray, k: int, coordinates: np.ndarray | None = None) -> np.ndarray:
     """The mixture's clusters or their nearest-mean refinement
     (:func:`_refined_by_nearest_mean`), whichever is the likelier
     classification of the waveforms (:func:`_classification_likelihood` on
-    their first :data:`LIKELIHOOD_COMPONENTS` principal components).
+    ``coordinates``, the waveforms' :func:`_principal_coordinates`, made here
+    when not given).
 
     The rounds settle borders on the full waveforms and mostly help; where
     units share one size and differ only in where on the probe they are
@@ -189,10 +201,10 @@ def _likelier_of_refined(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarra
     mixture's partition is the likelier one. A tie keeps the refinement.
     """
     refined = _refined_by_nearest_mean(X, labels, k)
-    components = min(LIKELIHOOD_COMPONENTS, X.shape[1], X.shape[0] - 1)
-    if k == 1 or components < 1 or np.array_equal(refined, labels):
+    if k == 1 or np.array_equal(refined, labels):
         return refined
-    with threadpool_limits(limits=1):
-        Z = PCA(n_components=components, random_state=0).fit_transform(np.asarray(X, dtype=np.float64))
+    Z = _principal_coordinates(X) if coordinates is None else coordinates
+    if Z.shape[1] == 0:
+        return refined
     kept = _classification_likelihood(Z, labels, k) > _classification_likelihood(Z, refined, k)
     return labels if kept else refined

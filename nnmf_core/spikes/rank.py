@@ -19,6 +19,7 @@ from nnmf_core._text import counted, times
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import MAX_FIT_COST, factorize, fit_cost, iterations_within_budget
 from nnmf_core.spikes.clustering import _assigned
+from nnmf_core.spikes.features import _principal_coordinates
 from nnmf_core.spikes.metrics import _separation, stability
 from nnmf_core.spikes.options import DEFAULT_ASSIGNMENT, DEFAULT_TRANSFORM, _checked_assignment, _checked_transform
 from nnmf_core.spikes.transforms import _nonnegative, _rows_of_v, unit_norm_columns
@@ -165,11 +166,12 @@ def _rank_scan(
     if n_waveforms > MAX_CONSENSUS_WAVEFORMS:
         subset_rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(0,)))
         subset = np.sort(subset_rng.choice(n_waveforms, MAX_CONSENSUS_WAVEFORMS, replace=False))
+    coordinates = _principal_coordinates(X) if assignment == "shape+amplitude" else None
     rows = []
     for k in ks:
         started = time.perf_counter()
         fit, label_sets = _runs(X, V, k, n_runs=n_runs, assignment=assignment, solver=solver, max_iter=max_iter,
-                                tol=tol, entropy=entropy, dtype=dtype)
+                                tol=tol, entropy=entropy, dtype=dtype, coordinates=coordinates)
         best = int(np.argmin(fit.restart_losses))
         rows.append(
             {
@@ -187,7 +189,7 @@ def _rank_scan(
 
 
 def _runs(X: np.ndarray, V: np.ndarray, k: int, *, n_runs: int, assignment: str, solver: str, max_iter: int, tol: float,
-          entropy: int, dtype) -> tuple:
+          entropy: int, dtype, coordinates: np.ndarray | None = None) -> tuple:
     """The ``n_runs`` fits of one k — factorize's restarts, every one from its
     own random start, seeded by ``entropy`` and k alone — and every run's
     clusters. Returns the kept fit (smallest loss) and the list of labels."""
@@ -196,7 +198,7 @@ def _runs(X: np.ndarray, V: np.ndarray, k: int, *, n_runs: int, assignment: str,
     def assign_run(run, W, H, history) -> None:
         W_unit, H_unit = unit_norm_columns(W, H)
         seed = int(np.random.SeedSequence(entropy, spawn_key=(2, k, run)).generate_state(1)[0] % 2**31)
-        label_sets.append(_assigned(X, W_unit, H_unit, k, assignment, seed))
+        label_sets.append(_assigned(X, W_unit, H_unit, k, assignment, seed, coordinates))
 
     fit = factorize(
         V, k, solver=solver, init="random", max_iter=max_iter, tol=tol, n_restarts=n_runs,
