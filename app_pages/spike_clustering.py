@@ -111,13 +111,14 @@ except InputError as error:
 
 # ---- what the data is: a new file brings its own channels, rate and unit
 if st.session_state.get(state.DESCRIBED_KEY) != source_key:
-    st.session_state.update(state.first_description(table, bundled=upload is None), **{state.DESCRIBED_KEY: source_key})
+    described = state.first_description(table, bundled=upload is None)
+    st.session_state.update(state.description_changes(described, st.session_state), **{state.DESCRIBED_KEY: source_key})
 with data_box:
     st.selectbox("Channels per waveform", spikes.channel_options(table.n_samples), key=SpikeSettings.key("channels"),
                  help=state.CHANNELS_HELP, persist_state="session")
     left, right = st.columns([3, 2])
-    rate = left.number_input("Sampling rate (kHz)", 1.0, 1000.0, step=1.0, format="%g", key=state.RATE_KEY,
-                             help=state.RATE_HELP, persist_state="session")
+    rate = left.number_input("Sampling rate (kHz)", 1.0, 1000.0, state.DEFAULT_RATE_KHZ, step=1.0, format="%g",
+                             key=state.RATE_KEY, help=state.RATE_HELP, persist_state="session")
     unit = right.selectbox("Values in", state.AMPLITUDE_UNITS, key=state.UNIT_KEY, persist_state="session",
                            help="The amplitude unit of the file's values, for the axes (a.u.: arbitrary units).")
     label_names = list(table.label_columns)

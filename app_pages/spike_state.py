@@ -53,6 +53,8 @@ CONFUSION_TITLES = {"chosen": "NMF, these settings", "article": "NMF, the articl
 AMPLITUDE_UNITS = ("µV", "a.u.")
 #: Widget keys of the data's description (outside the method form, reset for every new file).
 RATE_KEY, UNIT_KEY, DESCRIBED_KEY = "spike_rate_khz", "spike_unit", "spike_described"
+#: Sampling rate (kHz) the rate widget starts at: the rate assumed for a file that does not give one.
+DEFAULT_RATE_KHZ = spikes.DEFAULT_SAMPLING_RATE / 1000
 
 UPLOAD_HELP = (
     "One waveform per row: an id column, then numeric samples (several channels one after another, e.g. "
@@ -165,6 +167,24 @@ def first_description(table: spikes.WaveformTable, bundled: bool) -> dict:
     rate = table.sampling_rate or spikes.DEFAULT_SAMPLING_RATE
     return {SpikeSettings.key("channels"): table.channels, RATE_KEY: rate / 1000,
             UNIT_KEY: AMPLITUDE_UNITS[0 if bundled else 1]}
+
+
+def description_changes(described: dict, state: Mapping) -> dict:
+    """The part of a new file's :func:`first_description` that changes what the
+    data widgets hold (``state``: the session state), a widget without state
+    holding its own default (one channel, :data:`DEFAULT_RATE_KHZ`, µV).
+
+    A value the widget already shows is not written: a widget's value set
+    through the session state reaches a browser only with the run that set
+    it, and one that misses that run shows the widget's default instead.
+
+    >>> description_changes({"spike_channels": 1, "spike_rate_khz": 30.0, "spike_unit": "a.u."}, {})
+    {'spike_unit': 'a.u.'}
+    >>> description_changes({"spike_channels": 4, "spike_rate_khz": 30.0, "spike_unit": "µV"}, {"spike_unit": "a.u."})
+    {'spike_channels': 4, 'spike_unit': 'µV'}
+    """
+    defaults = {SpikeSettings.key("channels"): 1, RATE_KEY: DEFAULT_RATE_KHZ, UNIT_KEY: AMPLITUDE_UNITS[0]}
+    return {key: value for key, value in described.items() if state.get(key, defaults[key]) != value}
 
 
 def data_details(table: spikes.WaveformTable, channels: int, from_file: bool) -> str:

@@ -298,6 +298,21 @@ def test_the_default_view_sends_at_most_400_kb_of_chart_json():
     assert chart_json_bytes(at) <= DEFAULT_VIEW_JSON_LIMIT  # 4 channels: 4 images per panel, still in budget
 
 
+def test_the_first_visit_shows_the_data_widgets_own_defaults():
+    """A value set through the session state reaches a browser only with the
+    run that set it; on the first visit the bundled sample's channels, rate
+    and unit are the widgets' own defaults, so no browser can show another."""
+    at = fresh()
+    assert_clean(at)
+    rate, channels, unit = (at.number_input(key="spike_rate_khz"), at.selectbox(key="spike_channels"),
+                            at.selectbox(key="spike_unit"))
+    assert rate.value == rate.proto.default == 30.0 and not rate.proto.set_value
+    assert channels.value == 1 and channels.proto.default == 0 and not channels.proto.set_value
+    assert unit.value == "µV" and not unit.proto.set_value
+    at.radio(key="spike_example").set_value("realistic").run()  # a file that says otherwise still changes them
+    assert at.selectbox(key="spike_channels").value == 4 and at.number_input(key="spike_rate_khz").value == 25.0
+
+
 def test_the_realistic_example_loads_with_its_channels_rate_and_truth():
     at = fresh()
     at.radio(key="spike_example").set_value("realistic").run()
