@@ -176,9 +176,9 @@ if loss_tab.open:
 if sweep_tab.open:
     with sweep_tab:
         largest = largest_rank(picture.pixels.shape, settings.mode, settings.colour_layout)
-        st.session_state.setdefault("sweep_ranks", ", ".join(map(str, DEFAULT_SWEEP_RANKS)))
         with st.form("sweep"):
-            st.text_input(f"Ranks to compare (comma-separated, 1 to {largest})", key="sweep_ranks")
+            st.text_input(f"Ranks to compare (comma-separated, 1 to {largest})",
+                          ", ".join(map(str, DEFAULT_SWEEP_RANKS)), key="sweep_ranks")
             st.form_submit_button("Run the sweep")
         try:
             choice = parsed_ranks(st.session_state["sweep_ranks"], largest)

@@ -161,6 +161,7 @@ def test_rank_sweep_shows_one_reconstruction_per_rank():
     assert picture_count(sweep) == 1 + 4  # original + ranks 5, 10, 50 and 100 lowered to 85
     assert any("100 lowered to 85" in caption.value for caption in at.caption)
     assert any("break-even" in annotation["text"] for annotation in storage["layout"]["annotations"])
+    assert at.text_input(key="sweep_ranks").proto.default == "5, 10, 50, 100"  # its own default, not a pushed value
     at.text_input(key="sweep_ranks").set_value("3, 7")
     next(button for button in at.button if button.label == "Run the sweep").click().run()
     assert_clean(at)
