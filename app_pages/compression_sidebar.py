@@ -15,13 +15,19 @@ from app_pages.compression_state import INTEGER_LIMITS, QUERY_NAMES, TOLERANCES,
 from app_pages.live import plain
 from nnmf_core.compression import COLOUR_LAYOUTS
 from nnmf_core.factorize import INITS, SOLVER_LABELS, SOLVERS
-from nnmf_core.images import MATRIX_MODES, MAX_PIXELS, MAX_UPLOAD_BYTES, SAMPLE_IMAGES, WORKING_SIDE_CHOICES
+from nnmf_core.images import (
+    MATRIX_MODES,
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    SAMPLE_IMAGES,
+    UPLOAD_EXTENSIONS,
+    WORKING_SIDE_CHOICES,
+)
 
 MODE_LABELS = {"colour": "Full colour", "luminance": "Luminance (gray)", "red": "Red channel",
                "green": "Green channel (the notebook's)", "blue": "Blue channel"}
 LAYOUT_LABELS = {"joint": "Joint: V = [R | G | B], one shared W", "per-channel": "Per channel: three W and H"}
 INIT_LABELS = {"nndsvda": "NNDSVDa (from the SVD)", "nndsvd": "NNDSVD (zeros kept)", "random": "Random (as in the article)"}
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 LINK_KEY = "compression_link"
 
 
@@ -71,7 +77,8 @@ def sidebar_settings() -> tuple[CompressionSettings, object]:
                                  format_func=lambda tol: "never" if tol == 0 else f"{tol:g}",
                                  help="Relative fall of the loss over the last 10 iterations.")
         upload = st.file_uploader(
-            "Or upload your own picture", type=UPLOAD_TYPES, key="upload", max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+            "Or upload your own picture", type=list(UPLOAD_EXTENSIONS), key="upload",
+            max_upload_size=MAX_UPLOAD_BYTES // 2**20,
             help=f"PNG, JPEG, WebP, BMP, TIFF or GIF up to {MAX_UPLOAD_BYTES // 2**20} MB and "
                  f"{MAX_PIXELS / 1e6:.0f} megapixels. It is used instead of the sample while it is here; "
                  "it is never stored.",

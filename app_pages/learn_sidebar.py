@@ -15,9 +15,8 @@ from nnmf_core import InputError
 from nnmf_core._text import readable_bytes
 from nnmf_core.compression import WorkingImage, sample_working_image, usable_rank, working_image
 from nnmf_core.factorize import SOLVER_LABELS, SOLVERS
-from nnmf_core.images import MAX_UPLOAD_BYTES, SAMPLE_IMAGES
+from nnmf_core.images import MAX_UPLOAD_BYTES, SAMPLE_IMAGES, UPLOAD_EXTENSIONS
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 DEFAULTS = LearnSettings()
 
 
@@ -61,7 +60,7 @@ def sidebar_settings(*, fit_options: bool) -> tuple[LearnSettings, object]:
                       help="Learning views run small, so every change answers in a second or two.")
                 _kept(st.number_input, "Random seed", "random_state", *INTEGER_LIMITS["random_state"],
                       value=DEFAULTS.random_state, step=1, help="Seed of the random start.")
-        upload = st.file_uploader("Or upload your own picture", type=UPLOAD_TYPES, key="learn_upload",
+        upload = st.file_uploader("Or upload your own picture", type=list(UPLOAD_EXTENSIONS), key="learn_upload",
                                   max_upload_size=MAX_UPLOAD_BYTES // 2**20,
                                   help="Used instead of the sample while it is here; never stored.")
     return LearnSettings.from_state(st.session_state), upload

@@ -89,8 +89,8 @@ def uploaded_table(upload, transposed: bool) -> tuple[spikes.WaveformTable, str]
     data = upload_bytes(upload)
     key, cost = f"{digest(data)}|transposed={transposed}", spikes.READ_COST_PER_BYTE * len(data)
     wait_for_room(f"spike-table|{key}", cost)  # a queued session holds no table
-    return cached_or_computed(f"spike-table|{key}", partial(spikes.read_spike_file, upload.name, data,
-                                                            transposed=transposed), cost_bytes=cost, shared=True), key
+    read = partial(spikes.read_spike_file, upload.name, data, transposed=transposed)
+    return cached_or_computed(f"spike-table|{key}", read, cost_bytes=cost, shared=True), key
 
 
 try:
@@ -117,8 +117,8 @@ with data_box:
     st.selectbox("Channels per waveform", spikes.channel_options(table.n_samples), key=SpikeSettings.key("channels"),
                  help=state.CHANNELS_HELP, persist_state="session")
     left, right = st.columns([3, 2])
-    rate = left.number_input("Sampling rate (kHz)", 1.0, 1000.0, state.DEFAULT_RATE_KHZ, step=1.0, format="%g",
-                             key=state.RATE_KEY, help=state.RATE_HELP, persist_state="session")
+    rate = left.number_input("Sampling rate (kHz)", 1.0, 1000.0, state.DATA_DEFAULTS[state.RATE_KEY], step=1.0,
+                             format="%g", key=state.RATE_KEY, help=state.RATE_HELP, persist_state="session")
     unit = right.selectbox("Values in", state.AMPLITUDE_UNITS, key=state.UNIT_KEY, persist_state="session",
                            help="The amplitude unit of the file's values, for the axes (a.u.: arbitrary units).")
     label_names = list(table.label_columns)

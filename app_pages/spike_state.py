@@ -53,8 +53,6 @@ CONFUSION_TITLES = {"chosen": "NMF, these settings", "article": "NMF, the articl
 AMPLITUDE_UNITS = ("µV", "a.u.")
 #: Widget keys of the data's description (outside the method form, reset for every new file).
 RATE_KEY, UNIT_KEY, DESCRIBED_KEY = "spike_rate_khz", "spike_unit", "spike_described"
-#: Sampling rate (kHz) the rate widget starts at: the rate assumed for a file that does not give one.
-DEFAULT_RATE_KHZ = spikes.DEFAULT_SAMPLING_RATE / 1000
 
 UPLOAD_HELP = (
     "One waveform per row: an id column, then numeric samples (several channels one after another, e.g. "
@@ -156,6 +154,12 @@ def job_bytes(job: str, table: spikes.WaveformTable) -> int:
     return spikes.job_memory_bytes(job, table.n_waveforms, table.n_samples)
 
 
+#: What the data widgets start at, before a file says otherwise: one channel (the
+#: first choice), the rate assumed for a file that gives none (kHz), µV.
+DATA_DEFAULTS = {SpikeSettings.key("channels"): 1, RATE_KEY: spikes.DEFAULT_SAMPLING_RATE / 1000,
+                 UNIT_KEY: AMPLITUDE_UNITS[0]}
+
+
 def first_description(table: spikes.WaveformTable, bundled: bool) -> dict:
     """The data widgets' values for a newly read file: its channels, its
     sampling rate (else :data:`~nnmf_core.spikes.DEFAULT_SAMPLING_RATE`) and
@@ -172,7 +176,7 @@ def first_description(table: spikes.WaveformTable, bundled: bool) -> dict:
 def description_changes(described: dict, state: Mapping) -> dict:
     """The part of a new file's :func:`first_description` that changes what the
     data widgets hold (``state``: the session state), a widget without state
-    holding its own default (one channel, :data:`DEFAULT_RATE_KHZ`, µV).
+    holding its own default (:data:`DATA_DEFAULTS`).
 
     A value the widget already shows is not written: a widget's value set
     through the session state reaches a browser only with the run that set
@@ -183,8 +187,7 @@ def description_changes(described: dict, state: Mapping) -> dict:
     >>> description_changes({"spike_channels": 4, "spike_rate_khz": 30.0, "spike_unit": "µV"}, {"spike_unit": "a.u."})
     {'spike_channels': 4, 'spike_unit': 'µV'}
     """
-    defaults = {SpikeSettings.key("channels"): 1, RATE_KEY: DEFAULT_RATE_KHZ, UNIT_KEY: AMPLITUDE_UNITS[0]}
-    return {key: value for key, value in described.items() if state.get(key, defaults[key]) != value}
+    return {key: value for key, value in described.items() if state.get(key, DATA_DEFAULTS[key]) != value}
 
 
 def data_details(table: spikes.WaveformTable, channels: int, from_file: bool) -> str:

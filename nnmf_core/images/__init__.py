@@ -51,6 +51,7 @@ from nnmf_core.images.limits import (
     MIN_SIDE,
     READABLE_FORMATS,
     SAMPLE_IMAGES,
+    UPLOAD_EXTENSIONS,
     WORKING_SIDE_CHOICES,
 )
 from nnmf_core.images.matrix import MATRIX_MODES, channel_matrices, image_from_channels, image_to_matrix, matrix_to_image
@@ -75,6 +76,7 @@ __all__ = [
     "MAX_WORKING_SIDE",
     "WORKING_SIDE_CHOICES",
     "READABLE_FORMATS",
+    "UPLOAD_EXTENSIONS",
     "MATRIX_MODES",
     "SAMPLE_IMAGES",
     "DEFAULT_SAMPLE_IMAGE",

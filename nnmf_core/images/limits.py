@@ -44,6 +44,9 @@ READABLE_FORMATS = tuple(
     for name in ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF", "GIF")
     if name in Image.OPEN
 )
+#: File name endings an upload in one of those formats has: what a page's
+#: uploader offers.
+UPLOAD_EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif")
 
 #: Bundled pictures, display name -> file name in ``data/`` (provenance and
 #: licences in ``data/README.md``).

@@ -256,6 +256,12 @@ def _assigned(X: np.ndarray, W: np.ndarray, H: np.ndarray, k: int, assignment: s
     return _likelier_of_refined(X, _tied_mixture_labels(points, k, random_state), k, coordinates)
 
 
+def _coordinates_for(X: np.ndarray, assignment: str) -> np.ndarray | None:
+    """X's principal coordinates, made once per table, when ``assignment``
+    compares partitions in them (``"shape+amplitude"``); else None."""
+    return _principal_coordinates(X) if assignment == "shape+amplitude" else None
+
+
 def cluster_waveforms(
     waveforms,
     k: int,
@@ -383,7 +389,7 @@ def _cluster_waveforms(
     entropy = _seed_sequence(random_state).entropy
     seed = int(entropy % 2**31)
     restart_labels = []
-    coordinates = _principal_coordinates(X) if assignment == "shape+amplitude" else None
+    coordinates = _coordinates_for(X, assignment)
 
     def assign_restart(restart, W, H, history) -> None:
         W_unit, H_unit = unit_norm_columns(W, H)

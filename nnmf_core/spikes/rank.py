@@ -18,8 +18,7 @@ from scipy.spatial.distance import squareform
 from nnmf_core._text import counted, times
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import MAX_FIT_COST, factorize, fit_cost, iterations_within_budget
-from nnmf_core.spikes.clustering import _assigned
-from nnmf_core.spikes.features import _principal_coordinates
+from nnmf_core.spikes.clustering import _assigned, _coordinates_for
 from nnmf_core.spikes.metrics import _separation, stability
 from nnmf_core.spikes.options import DEFAULT_ASSIGNMENT, DEFAULT_TRANSFORM, _checked_assignment, _checked_transform
 from nnmf_core.spikes.transforms import _nonnegative, _rows_of_v, unit_norm_columns
@@ -166,7 +165,7 @@ def _rank_scan(
     if n_waveforms > MAX_CONSENSUS_WAVEFORMS:
         subset_rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(0,)))
         subset = np.sort(subset_rng.choice(n_waveforms, MAX_CONSENSUS_WAVEFORMS, replace=False))
-    coordinates = _principal_coordinates(X) if assignment == "shape+amplitude" else None
+    coordinates = _coordinates_for(X, assignment)
     rows = []
     for k in ks:
         started = time.perf_counter()
