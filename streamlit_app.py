@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_pages import warm_up
 from nnmf_core import pin_blas_threads_for_sessions
 from nnmf_core.memory import tune_malloc_for_server
 
@@ -58,6 +59,7 @@ def home() -> None:
         for page, label, blurb in PAGE_LINKS:
             st.page_link(page, label=label)
             st.caption(blurb)
+    warm_up.start(page for page, _, _ in PAGE_LINKS)  # drawn: now load what the pages need, in the background
 
 
 PAGE_LINKS = [
@@ -71,4 +73,7 @@ PAGE_ICONS = [":material/image:", ":material/school:", ":material/extension:", "
 
 pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(page, title=label, icon=icon) for (page, label, _), icon in zip(PAGE_LINKS, PAGE_ICONS)]
-st.navigation(pages).run()
+selected = st.navigation(pages)
+if selected.url_path != pages[0].url_path:
+    warm_up.finished()  # a page imports only once the home page's background imports are done
+selected.run()

@@ -10,6 +10,11 @@ nothing, is timed alike as the floor: what Streamlit itself costs):
   drawing all included);
 - second visit: the same in a new browser session, the results now cached
   (transfer and drawing, mostly).
+- from home: on another fresh server, the home page opened, read for a few
+  seconds, then the page's link clicked: click to every chart drawn. The
+  home page loads what the pages import in the background meanwhile
+  (``app_pages.warm_up``); timed again with that turned off
+  (``NNMF_WARM_UP=0``).
 
 "Drawn" is :func:`devtools.live_app.wait_idle`'s condition (the script has
 stopped and every chart holds its SVG), timed by the browser: milliseconds
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from pathlib import Path
 
 from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_idle, wait_rerun
@@ -40,6 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"Compression": "compression", "Spike clustering": "spike_clustering"}
 #: The floor: Streamlit's own start in the browser, on a page with no chart and no computation.
 FLOOR = {"Home (no chart, the floor)": ""}
+#: Seconds a visitor spends on the home page before clicking a page's link (a short read).
+READING_S = 4.0
 
 
 def settled_ms(page, started: float = 0.0) -> float:
@@ -62,6 +70,19 @@ def after_click(page, locator) -> float:
     locator.click()
     wait_rerun(page, timeout=180_000)
     return settled_ms(page, started)
+
+
+def from_home(browser, url: str, title: str) -> float:
+    """On a fresh server: open the home page, read it for :data:`READING_S`, then click
+    the link to page ``title``; ms from the click to its charts drawn."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(url)
+    wait_idle(page, timeout=180_000)
+    time.sleep(READING_S)
+    ms = after_click(page, page.locator('[data-testid="stMain"]').get_by_role("link", name=title))
+    context.close()
+    return ms
 
 
 def spike_switches(page) -> dict:
@@ -93,6 +114,14 @@ def browser_times(repeats: int) -> dict:
                     stop_server(process)
                 for what, ms in {"first visit, fresh server": first, "second visit, cached": second, **extra}.items():
                     times.setdefault((title, what), []).append(ms)
+                for warm in ("1", "0") if path else ():  # the usual way in: a shared link opens the home page
+                    process, url = start_server(env={"NNMF_WARM_UP": warm})
+                    try:
+                        via_home = from_home(browser, url, title)
+                    finally:
+                        stop_server(process)
+                    what = f"home, {READING_S:g} s read, click to drawn" + ("" if warm == "1" else ", no warm-up")
+                    times.setdefault((title, what), []).append(via_home)
         browser.close()
     return times
 
