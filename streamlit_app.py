@@ -59,7 +59,6 @@ def home() -> None:
         for page, label, blurb in PAGE_LINKS:
             st.page_link(page, label=label)
             st.caption(blurb)
-    warm_up.start(page for page, _, _ in PAGE_LINKS)  # drawn: now load what the pages need, in the background
 
 
 PAGE_LINKS = [
@@ -75,5 +74,6 @@ pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(page, title=label, icon=icon) for (page, label, _), icon in zip(PAGE_LINKS, PAGE_ICONS)]
 selected = st.navigation(pages)
 if selected.url_path != pages[0].url_path:
-    warm_up.finished()  # a page imports only once the home page's background imports are done
+    warm_up.finished()  # a page imports only once the background imports are done
 selected.run()
+warm_up.start(page for page, _, _ in PAGE_LINKS)  # drawn: load what the other pages import, in the background

@@ -1,10 +1,11 @@
-"""The pages' imports, loaded in the background once per server while the first visitor reads the home page.
+"""The pages' imports, loaded in the background once per server while the first visitor reads the first page.
 
 A fresh server has imported only Streamlit and ``nnmf_core``'s light top.
 The pages need scikit-learn, SciPy, pandas, scikit-image and Plotly, about
 1.3 s of imports on a small cloud machine, which the first visitor to open a
-page would otherwise wait through. The home page starts them in a thread
-once it has drawn itself (and a moment more); a page waits for that thread (:func:`finished`)
+page would otherwise wait through. Once the first page a visitor opens (the
+home page, from a shared link) has been drawn, the router starts them in a
+thread, a moment later; a page waits for that thread (:func:`finished`)
 before its own imports, so two threads never import the same modules at
 once.
 

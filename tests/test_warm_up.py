@@ -49,7 +49,7 @@ print(json.dumps({{"before": before, "after": sorted(m for m in sys.modules if m
     assert "app_pages.spike_clustering" not in after  # a page file itself is never imported (it would run)
 
 
-def test_the_home_page_starts_it_and_a_page_waits_for_it(monkeypatch):
+def test_a_drawn_page_starts_it_and_a_page_waits_for_it(monkeypatch):
     calls = []
     monkeypatch.setattr(warm_up, "start", lambda pages: calls.append(("start", list(pages))))
     monkeypatch.setattr(warm_up, "finished", lambda: calls.append(("finished",)))
@@ -58,4 +58,4 @@ def test_the_home_page_starts_it_and_a_page_waits_for_it(monkeypatch):
     assert calls == [("start", PAGES)]  # the home page: started once it is drawn, never waited for
     at.switch_page("app_pages/spike_clustering.py").run()
     assert not at.exception
-    assert calls[1:] == [("finished",)]  # a page waits before it imports
+    assert calls[1:] == [("finished",), ("start", PAGES)]  # a page waits before it imports; start is once per server
