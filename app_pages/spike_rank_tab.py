@@ -15,8 +15,9 @@ from nnmf_core import InputError, figures, spikes
 def rank_tab(table, settings, source_key: str, k: int) -> None:
     """Scan k = 2 … 8, draw the criteria, suggest a rank and offer to use it."""
     st.markdown(f"For k = {state.SCAN_RANKS[0]} … {state.SCAN_RANKS[-1]}: eight fits from random starts each, with the "
-                "method in the sidebar, scored by fit, reproducibility and separation d′ (the distance of the "
-                "two closest cluster means in units of their spread).")
+                "method in the sidebar, scored by fit, reproducibility, separation d′ (the distance of the "
+                "two closest cluster means in units of their spread) and prediction strength (do clusters found "
+                "in one half of the waveforms keep the other half's clusters together?).")
 
     scan_ranks = [r for r in state.SCAN_RANKS if r <= table.n_waveforms]
 
@@ -43,12 +44,17 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
     else:
         st.plotly_chart(figures.spike_rank_scan_figure(
             scan["k"], scan["relative_error"], scan["cophenetic"], scan["stability"], scan["separation"],
-            suggested=suggested, threshold=spikes.SEPARATION_THRESHOLD,
+            suggested=suggested, threshold=spikes.SEPARATION_THRESHOLD, prediction_strength=scan["prediction_strength"],
+            strength_threshold=spikes.PREDICTION_STRENGTH_THRESHOLD,
             title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
         st.markdown(spikes.suggestion_reason(scan))
         st.caption("The error always falls as k grows. The consensus scores (cophenetic correlation, mean "
                    "pairwise ARI of the starts) say how reproducible each k is; separation d′ says whether the "
-                   "two closest clusters are really apart, or one unit cut in two.")
+                   "two closest clusters are really apart, or one unit cut in two. Prediction strength "
+                   "(Tibshirani & Walther 2005) splits the waveforms in halves, clusters each, and asks what share "
+                   "of every cluster's pairs the other half's clusters keep together; below 0.8 a cluster is "
+                   "likely a cut, not a unit. The suggestion is the largest k that holds; it is called unsure when "
+                   "the separation points elsewhere.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         elif st.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):

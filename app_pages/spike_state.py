@@ -87,6 +87,7 @@ SCAN_COLUMNS = {
     "cophenetic": st.column_config.NumberColumn("cophenetic", format="%.4f"),
     "stability": st.column_config.NumberColumn("stability", format="%.4f"),
     "separation": st.column_config.NumberColumn("separation d′", format="%.2f"),
+    "prediction_strength": st.column_config.NumberColumn("prediction strength", format="%.3f"),
     "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
 }
 

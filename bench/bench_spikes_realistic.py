@@ -21,7 +21,8 @@ truth:
 Stability is the mean pairwise ARI of a method over ``random_state`` 0–4. The
 rank criteria pick k in 1–10 (the page's rule, ``rank_suggestion`` of a
 ``rank_scan``, in 2–10) and are scored right / within ±1 of the true k; "?"
-marks a suggestion the criterion itself calls unsure.
+marks a suggestion the criterion itself calls unsure, and the page's unsure
+suggestions list in brackets the other ranks they name.
 
 Run from the repository root::
 
@@ -187,15 +188,23 @@ def _best(scores: dict, lower: bool, margin: float) -> tuple[int, bool]:
     return ordered[0], unsure
 
 
-def page_rank(X: np.ndarray) -> tuple[int, bool]:
-    """The page's suggestion: ``rank_suggestion`` of ``rank_scan`` (k = 2–10, 200 iterations), unsure or not."""
+def page_rank(X: np.ndarray) -> tuple[int, bool, tuple]:
+    """The page's suggestion: ``rank_suggestion`` of ``rank_scan`` (k = 2–10, 200 iterations), unsure or not,
+    and the other ranks it names."""
     suggestion = rank_suggestion(rank_scan(X, range(2, 11), max_iter=200, random_state=0))
-    return suggestion.k, suggestion.unsure
+    return suggestion.k, suggestion.unsure, suggestion.alternatives
 
 
 # --------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------
+
+
+def _shown_rank(evidence: tuple) -> str:
+    """"k", "k?" when unsure, "k? (a, b)" when it names other ranks."""
+    k, unsure, *named = evidence
+    others = f" ({', '.join(map(str, named[0]))})" if named and named[0] else ""
+    return f"{k}{'?' if unsure else ''}{others}"
 
 
 def mean_pairwise_ari(label_sets: list) -> float:
@@ -230,7 +239,7 @@ def main() -> None:
         if not args.quick:
             for method in STABILITY_OF:
                 stabilities[name, method] = mean_pairwise_ari([METHODS[method](X, k, seed) for seed in SEEDS_FOR_STABILITY])
-            ranks[name] = {"page (d′ rule)": page_rank(X), **rank_evidence(X)}
+            ranks[name] = {"page": page_rank(X), **rank_evidence(X)}
 
     print("| recording | SNR | " + " | ".join(names) + " |")
     print("|---|---:|" + "---:|" * len(names))
@@ -254,11 +263,10 @@ def main() -> None:
         f"**{np.mean([stabilities[n, m] for n in realistic]):.3f}**" for m in STABILITY_OF) + " |")
 
     criteria = list(ranks[cases[0][0]])
-    print("\n| rank suggested (? = unsure) | true k | " + " | ".join(criteria) + " |")
+    print("\n| rank suggested (? = unsure; the ranks it names as well) | true k | " + " | ".join(criteria) + " |")
     print("|---|---:|" + "---:|" * len(criteria))
     for name, _, truth, _ in cases:
-        print(f"| {name} | {int(truth.max()) + 1} | " + " | ".join(
-            f"{ranks[name][c][0]}{'?' if ranks[name][c][1] else ''}" for c in criteria) + " |")
+        print(f"| {name} | {int(truth.max()) + 1} | " + " | ".join(_shown_rank(ranks[name][c]) for c in criteria) + " |")
     for label, names_scored in (("SpikeInterface", realistic), ("all", [name for name, *_ in cases])):
         truths = {name: int(truth.max()) + 1 for name, _, truth, _ in cases}
         right = [sum(ranks[n][c][0] == truths[n] for n in names_scored) for c in criteria]
@@ -269,6 +277,8 @@ def main() -> None:
                            for c in criteria]
         print(f"| wrong without '?', {label} | | " + " | ".join(f"{c}/{len(names_scored)}" for c in confident_wrong)
               + " |")
+        named = sum(truths[n] == ranks[n]["page"][0] or truths[n] in ranks[n]["page"][2] for n in names_scored)
+        print(f"| true k suggested or named, {label} | | {named}/{len(names_scored)} |" + " |" * (len(criteria) - 1))
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 

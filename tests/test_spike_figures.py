@@ -254,6 +254,13 @@ def test_rank_scan_figure_marks_the_suggested_rank_and_the_threshold():
     assert any(shape.y0 == shape.y1 == 4.0 for shape in fig.layout.shapes)
     assert any(a.text.strip() == "suggested k = 4" for a in fig.layout.annotations)
     assert fig.layout.title.text == "Which k?"
+    with_strength = spike_rank_scan_figure(ks, [0.3, 0.25, 0.2, 0.19], [1.0, 0.99, 0.99, 0.95], [1.0, 0.98, 0.97, 0.8],
+                                           [5.0, 4.5, 4.2, 3.0], suggested=4, threshold=4.0,
+                                           prediction_strength=[0.99, 0.9, 0.85, 0.4], strength_threshold=0.8)
+    strength = with_strength.data[3]
+    assert strength.name.startswith("prediction strength") and strength.xaxis == "x2"
+    np.testing.assert_array_equal(strength.y, [0.99, 0.9, 0.85, 0.4])
+    assert any(shape.y0 == shape.y1 == 0.8 and shape.yref == "y2" for shape in with_strength.layout.shapes)
 
 
 def test_spike_figures_use_no_streamlit():

@@ -5,6 +5,8 @@ channels it is told about, and the rank suggestion's words."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ from nnmf_core.spikes import (
     ari,
     cluster_waveforms,
     nonnegative,
+    prediction_strength,
     rank_scan,
     rank_suggestion,
     shape_amplitude_features,
@@ -167,6 +170,38 @@ def test_an_unsure_suggestion_says_so_first(separation, alternatives):
     others = " and ".join(map(str, alternatives))
     assert suggestion.reason.startswith(f"k = 4 (unsure: k = {others} explain")
     assert suggestion_reason(scan) == suggestion.reason
+
+
+@pytest.mark.parametrize("strength, k, alternatives, sentence", [
+    ([0.99, 0.95, 0.90, 0.30], 4, (), "Prediction strength agrees: k = 4 is the largest k whose clusters"),
+    ([0.99, 0.95, 0.60, 0.30], 3, (4,), "Separation d′ points to k = 4 instead: k = 4 is the largest k"),
+    ([0.99, 0.50, 0.60, 0.55], 2, (4,), "Prediction strength: k = 2 is the largest k"),  # the largest that holds
+    ([0.70, 0.60, 0.50, 0.40], 2, (4,), "no k keeps 80% of every cluster's pairs together"),
+])
+def test_prediction_strength_suggests_and_separation_doubts(strength, k, alternatives, sentence):
+    scan = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [8.0, 7.5, 6.1, 2.2], "prediction_strength": strength})
+    suggestion = rank_suggestion(scan)
+    assert suggestion.k == suggested_rank(scan) == k
+    assert suggestion.alternatives == alternatives
+    assert sentence in suggestion.reason
+    if alternatives:  # two criteria that disagree: unsure, and said first
+        assert suggestion.reason.startswith(f"k = {k} (unsure: k = 4 explains the data about as well). Prediction")
+
+
+def test_without_a_separated_k_the_separation_still_reads_as_one_sentence():
+    scan = pd.DataFrame({"k": [2, 3, 4], "separation": [2.5, 3.5, 3.1], "prediction_strength": [0.95, 0.7, 0.6]})
+    suggestion = rank_suggestion(scan)
+    assert suggestion.k == 2 and suggestion.alternatives == (3,)
+    assert "Separation d′ points to k = 3 instead: no k keeps its two closest clusters d′ = 4 apart" in suggestion.reason
+
+
+def test_prediction_strength_of_halves_that_keep_or_cut_the_clusters():
+    assert prediction_strength([0, 0, 1, 1, 1], [3, 3, 8, 8, 8]) == 1.0
+    # cluster 1 is cut 2 + 2 by the other half's clusters: 2 of its 6 pairs stay together
+    assert prediction_strength([0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 2, 2]) == pytest.approx(2 / 6)
+    assert math.isnan(prediction_strength([0, 1, 2], [0, 0, 0]))  # no cluster has a pair
+    with pytest.raises(InputError):
+        prediction_strength([0, 0], [0])
 
 
 def test_no_separated_k_is_unsure_about_its_neighbours():

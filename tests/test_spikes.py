@@ -19,6 +19,7 @@ from nnmf_core import spikes
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import MAX_FIT_COST, fit_cost
 from nnmf_core.spikes import (
+    PREDICTION_STRENGTH_THRESHOLD,
     ari,
     cluster_summary,
     cluster_waveforms,
@@ -235,6 +236,8 @@ def test_rank_scan_recovers_the_number_of_units():
     assert suggested_rank(scan) == 4
     row = scan.set_index("k").loc[4]
     assert row["stability"] > 0.95 and row["cophenetic"] > 0.95
+    strength = scan.set_index("k")["prediction_strength"]
+    assert strength.loc[4] >= PREDICTION_STRENGTH_THRESHOLD > strength.loc[6]  # 4 units hold; 6 clusters cut some
 
 
 # --------------------------------------------------------------------------
@@ -742,9 +745,10 @@ def test_compare_methods_runs_the_capped_iterations():
 def test_affordable_scan_caps_or_refuses():
     assert spikes.affordable_scan(1_000, 150) == (200, None)
     work = spikes.affordable_scan(20_000, 500)
-    assert work.max_iter == 8 and fit_cost(1_000, 20_000, 35, 8, 8) <= MAX_FIT_COST
-    assert work.note.endswith("200 iterations would take about 22× what one request may use here; capped at 8 "
-                              "iterations.")
+    fits = 8 + spikes.PREDICTION_SPLITS * spikes.DEFAULT_RESTARTS  # the 8 runs, then the halvings' fits
+    assert work.max_iter == 5 and fit_cost(1_000, 20_000, 35, 5, fits) <= MAX_FIT_COST < fit_cost(1_000, 20_000, 35, 6, fits)
+    assert work.note.endswith("with 8 fits each and 2 halvings, 200 iterations would take about 34× what one "
+                              "request may use here; capped at 5 iterations.")
     with pytest.raises(InputError, match=r"100,000 waveforms of 2,000 samples.*even at one iteration per fit"):
         spikes.affordable_scan(100_000, 2_000)
 

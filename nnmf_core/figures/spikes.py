@@ -216,7 +216,8 @@ def spike_transform_figure(waveforms: np.ndarray, V: np.ndarray, *, split: bool 
 
 def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], cophenetic: Sequence[float],
                            stability: Sequence[float], separation: Sequence[float], *, suggested: int,
-                           threshold: float, title: str | None = None) -> go.Figure:
+                           threshold: float, prediction_strength: Sequence[float] | None = None,
+                           strength_threshold: float | None = None, title: str | None = None) -> go.Figure:
     """The rank scan in three panels — fit, reproducibility, separation — with the
     suggested k marked in each and the separation threshold drawn.
 
@@ -228,10 +229,14 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
         The k to mark.
     threshold : float
         Separation (d′) a k must reach to be suggested.
+    prediction_strength : sequence of float, optional
+        One per k, drawn in the reproducibility panel, with
+        ``strength_threshold`` as a dashed line when given.
     """
     ks = np.asarray(ks)
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=[
-        "Fit: relative error ‖V − WH‖ / ‖V‖", "Reproducibility over random starts",
+        "Fit: relative error ‖V − WH‖ / ‖V‖", "Reproducibility" if prediction_strength is not None else
+        "Reproducibility over random starts",
         "Separation d′ of the closest clusters"])
     point = dict(mode="lines+markers", marker=dict(size=8))
     fig.add_trace(go.Scatter(x=ks, y=np.asarray(relative_error, dtype=float), name="relative error",
@@ -240,6 +245,15 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
                              line=dict(color=PALETTE[2], width=2.5), **point), row=1, col=2)
     fig.add_trace(go.Scatter(x=ks, y=np.asarray(stability, dtype=float), name="stability (mean pairwise ARI)",
                              line=dict(color=PALETTE[1], width=2.5, dash="dot"), **point), row=1, col=2)
+    if prediction_strength is not None:
+        fig.add_trace(go.Scatter(x=ks, y=np.asarray(prediction_strength, dtype=float),
+                                 name="prediction strength (half to half)", line=dict(color=PALETTE[4], width=2.5),
+                                 **point), row=1, col=2)
+        if strength_threshold is not None:
+            fig.add_hline(y=strength_threshold, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=2)
+            fig.add_annotation(x=float(ks.max()), y=strength_threshold, xref="x2", yref="y2",
+                               text=f"{strength_threshold:g}", showarrow=False, xanchor="right", yanchor="bottom",
+                               font=dict(size=11, color="#555555"))
     fig.add_trace(go.Scatter(x=ks, y=np.asarray(separation, dtype=float), name="separation d′",
                              line=dict(color=PALETTE[3], width=2.5), **point), row=1, col=3)
     fig.add_hline(y=threshold, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=3)

@@ -29,7 +29,8 @@ one job per module:
   :func:`matched_confusion_table` (clusters matched to the reference labels),
   :func:`matched_accuracy`.
 * :mod:`~nnmf_core.spikes.rank` — :func:`rank_scan` (with
-  :func:`consensus_matrix` and :func:`cophenetic_correlation`),
+  :func:`consensus_matrix`, :func:`cophenetic_correlation` and
+  :func:`prediction_strength`),
   :func:`suggested_rank`, :func:`suggestion_reason` and
   :func:`rank_suggestion` (with the ranks it cannot rule out).
 * :mod:`~nnmf_core.spikes.comparison` — :func:`compare_methods` and
@@ -180,6 +181,8 @@ from nnmf_core.spikes.physiology import (
 from nnmf_core.spikes.rank import (
     CUT_UNIT_SEPARATION,
     MAX_CONSENSUS_WAVEFORMS,
+    PREDICTION_SPLITS,
+    PREDICTION_STRENGTH_THRESHOLD,
     SEPARATION_THRESHOLD,
     UNSURE_MARGIN,
     AffordableScan,
@@ -187,6 +190,7 @@ from nnmf_core.spikes.rank import (
     affordable_scan,
     consensus_matrix,
     cophenetic_correlation,
+    prediction_strength,
     rank_scan,
     rank_suggestion,
     suggested_rank,
@@ -238,6 +242,9 @@ __all__ = [
     "CUT_UNIT_SEPARATION",
     "RankSuggestion",
     "UNSURE_MARGIN",
+    "PREDICTION_SPLITS",
+    "PREDICTION_STRENGTH_THRESHOLD",
+    "prediction_strength",
     "rank_suggestion",
     "shape_amplitude_features",
     "DEFAULT_SAMPLING_RATE",

@@ -1,6 +1,7 @@
 """Choosing the rank: score every candidate k by fit, reproducibility
-(consensus of random starts, Brunet et al. 2004) and separation, suggest one
-in a sentence, and cap a scan's iterations to what one request may cost.
+(consensus of random starts, Brunet et al. 2004), separation and prediction
+strength (Tibshirani & Walther 2005), suggest one in a sentence, and cap a
+scan's iterations to what one request may cost.
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ from scipy.spatial.distance import squareform
 from nnmf_core._text import counted, times
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import MAX_FIT_COST, factorize, fit_cost, iterations_within_budget
-from nnmf_core.spikes.clustering import _assigned, _coordinates_for
+from nnmf_core.spikes.clustering import _assigned, _cluster_waveforms, _coordinates_for
 from nnmf_core.spikes.metrics import _separation, stability
-from nnmf_core.spikes.options import DEFAULT_ASSIGNMENT, DEFAULT_TRANSFORM, _checked_assignment, _checked_transform
+from nnmf_core.spikes.options import (
+    DEFAULT_ASSIGNMENT,
+    DEFAULT_RESTARTS,
+    DEFAULT_TRANSFORM,
+    _checked_assignment,
+    _checked_transform,
+)
 from nnmf_core.spikes.transforms import _nonnegative, _rows_of_v, unit_norm_columns
 from nnmf_core.spikes.validation import (
     _checked_count,
@@ -88,6 +95,76 @@ def cophenetic_correlation(consensus: np.ndarray) -> float:
 #: :func:`suggested_rank` prefers the largest k whose closest clusters are
 #: at least this far apart (d′, see :func:`separation`).
 SEPARATION_THRESHOLD = 4.0
+#: Random halvings of the waveforms behind each k's prediction strength
+#: (each scored both ways: first half predicts the second, and back).
+PREDICTION_SPLITS = 2
+#: The prediction strength at which Tibshirani & Walther (2005) call a k's
+#: clusters real: in every cluster of one half, at least this share of its
+#: pairs is kept together by the other half's clusters.
+PREDICTION_STRENGTH_THRESHOLD = 0.8
+
+
+def prediction_strength(test_labels, predicted_labels) -> float:
+    """How well clusters made on other waveforms keep these waveforms'
+    clusters together (Tibshirani & Walther 2005).
+
+    For every cluster of ``test_labels`` with at least two members, the share
+    of its pairs of waveforms that ``predicted_labels`` (the same waveforms,
+    each put with the nearest cluster of a clustering made without them)
+    also puts together; the smallest share. 1.0 when every cluster stays
+    whole; low when one is cut, as a cluster that is really half a unit is by
+    a clustering that did not make the same cut.
+
+    Examples
+    --------
+    >>> prediction_strength([0, 0, 1, 1], [5, 5, 7, 7])
+    1.0
+    >>> prediction_strength([0, 0, 0, 1, 1], [0, 0, 1, 2, 2])  # cluster 0 keeps 1 of its 3 pairs
+    0.3333333333333333
+    """
+    test_labels, predicted_labels = np.asarray(test_labels), np.asarray(predicted_labels)
+    if test_labels.shape != predicted_labels.shape:
+        raise InputError("prediction_strength needs as many predicted labels as test labels.")
+    shares = []
+    for cluster in np.unique(test_labels):
+        members = predicted_labels[test_labels == cluster]
+        if members.size < 2:
+            continue
+        _, counts = np.unique(members, return_counts=True)
+        shares.append(float((counts * (counts - 1)).sum()) / (members.size * (members.size - 1)))
+    return min(shares) if shares else math.nan
+
+
+def _nearest_mean_labels(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Each row of ``test`` put with the nearest mean of ``train``'s clusters."""
+    clusters = np.unique(train_labels)
+    means = np.stack([train[train_labels == cluster].mean(axis=0) for cluster in clusters])
+    distances = (means**2).sum(axis=1)[None, :] - 2.0 * test @ means.T
+    return clusters[np.argmin(distances, axis=1)]
+
+
+def _prediction_strength(X: np.ndarray, k: int, *, transform: str, assignment: str, solver: str, max_iter: int,
+                         tol: float, entropy: int, dtype) -> float:
+    """Mean :func:`prediction_strength` of :data:`PREDICTION_SPLITS` seeded
+    halvings of X, each half clustered at k as :func:`cluster_waveforms`
+    would (the scan's method, NNDSVDa start, its restarts), each half's
+    waveforms predicted by the other half's cluster means. NaN when a half
+    has fewer than 2k waveforms."""
+    n_waveforms = X.shape[0]
+    if n_waveforms // 2 < 2 * k:
+        return math.nan
+    scores = []
+    for split in range(PREDICTION_SPLITS):
+        order = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(3, split))).permutation(n_waveforms)
+        halves = [np.sort(order[: n_waveforms // 2]), np.sort(order[n_waveforms // 2:])]
+        seed = int(np.random.SeedSequence(entropy, spawn_key=(4, k, split)).generate_state(1)[0] % 2**31)
+        labels = [_cluster_waveforms(X[half], k, transform=transform, assignment=assignment, solver=solver,
+                                     init="nndsvda", max_iter=max_iter, tol=tol, n_restarts=DEFAULT_RESTARTS,
+                                     random_state=seed, dtype=dtype, on_iteration=None).labels for half in halves]
+        for train, test in ((0, 1), (1, 0)):
+            predicted = _nearest_mean_labels(X[halves[train]], labels[train], X[halves[test]])
+            scores.append(prediction_strength(labels[test], predicted))
+    return float(np.nanmean(scores)) if np.isfinite(scores).any() else math.nan
 
 
 def rank_scan(
@@ -138,6 +215,10 @@ def rank_scan(
         ``stability``: mean pairwise ARI of the runs' clusters;
         ``separation``: :func:`separation` (smallest d′) of the best run's
         clusters, measured on the waveforms;
+        ``prediction_strength``: :func:`prediction_strength` of the method's
+        clusters on two seeded halvings of the waveforms, each half predicted
+        by the other's cluster means, averaged (NaN when a half holds fewer
+        than 2k waveforms);
         ``seconds``: time spent on this k.
     """
     X = _checked_waveforms(waveforms)
@@ -179,6 +260,9 @@ def _rank_scan(
                 "cophenetic": cophenetic_correlation(consensus_matrix([labels[subset] for labels in label_sets])),
                 "stability": stability(label_sets),
                 "separation": _separation(X, label_sets[best]),
+                "prediction_strength": _prediction_strength(
+                    X, k, transform=transform, assignment=assignment, solver=solver, max_iter=max_iter, tol=tol,
+                    entropy=entropy, dtype=dtype),
                 "seconds": time.perf_counter() - started,
             }
         )
@@ -215,8 +299,9 @@ class RankSuggestion(NamedTuple):
     k : int
         The suggested rank (:func:`suggested_rank`).
     alternatives : tuple of int
-        Neighbouring ranks the evidence does not rule out; empty when the
-        suggestion is clear.
+        Other ranks the evidence does not rule out (neighbours by
+        separation, and the rank prediction strength points to); empty when
+        the suggestion is clear.
     reason : str
         The evidence in a sentence or two (:func:`suggestion_reason`).
     """
@@ -233,15 +318,28 @@ class RankSuggestion(NamedTuple):
 def suggested_rank(scan: pd.DataFrame) -> int:
     """The rank to suggest from a :func:`rank_scan`.
 
-    Rule: the **largest k whose two closest clusters are still at least
-    :data:`SEPARATION_THRESHOLD` = 4 d′ apart** (``separation`` column); if
-    no k reaches it, the k with the largest separation (ties: the smaller k).
-    Two Gaussian clusters of equal spread d′ = 4 apart are confused for about
-    2 % of their waveforms (Φ(−d′/2)); one Gaussian unit cut in two by a
-    straight border gives d′ ≈ 2.6 (:data:`CUT_UNIT_SEPARATION`), so a k
-    whose closest pair is that close may have cut a unit.
+    Rule, when the scan has a ``prediction_strength`` column (every scan of
+    :func:`rank_scan` has): the **largest k whose prediction strength is at
+    least** :data:`PREDICTION_STRENGTH_THRESHOLD` = 0.8 (Tibshirani &
+    Walther 2005: clusters made on one half of the waveforms keep at least
+    80 % of the pairs of every cluster of the other half together), or the k
+    with the highest if none is. Without that column: the **largest k whose
+    two closest clusters are still at least** :data:`SEPARATION_THRESHOLD`
+    = 4 d′ apart (``separation`` column); if no k reaches it, the k with
+    the largest separation (ties: the smaller k). Two Gaussian clusters of
+    equal spread d′ = 4 apart are confused for about 2 % of their waveforms
+    (Φ(−d′/2)); one Gaussian unit cut in two by a straight border gives
+    d′ ≈ 2.6 (:data:`CUT_UNIT_SEPARATION`), so a k whose closest pair is
+    that close may have cut a unit. When both are there and they differ,
+    the suggestion is prediction strength's and is called unsure, naming
+    the separation's k (:func:`rank_suggestion`).
 
-    Why separation rather than the consensus scores: when k exceeds the
+    Why prediction strength first: on SpikeInterface ground-truth
+    recordings (``bench/bench_spikes_realistic.py``, 28 recordings of 3, 5
+    and 8 units) it named the true number of units about twice as often as
+    the separation, and was as often within one of it.
+
+    Why not the consensus scores: when k exceeds the
     number of units, the clustering cuts one unit in two — and cuts it the
     same way from every random start, so ``stability`` and ``cophenetic``
     stay near 1 (on the bundled synthetic set both are ≥ 0.98 at k = 5 with
@@ -253,7 +351,8 @@ def suggested_rank(scan: pd.DataFrame) -> int:
     Parameters
     ----------
     scan : DataFrame
-        Output of :func:`rank_scan` (columns ``k`` and ``separation``).
+        Output of :func:`rank_scan` (columns ``k`` and ``separation``;
+        ``prediction_strength`` used when present).
 
     Returns
     -------
@@ -291,8 +390,11 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
     """The suggested rank of a :func:`rank_scan`, the ranks the evidence does
     not rule out, and a sentence that says both.
 
-    The suggestion is :func:`suggested_rank`'s. It is called unsure, naming
-    k − 1 and/or k + 1, when the separations leave room for them:
+    The suggestion is :func:`suggested_rank`'s. When prediction strength
+    and separation point to different ranks, it is prediction strength's,
+    called unsure, naming the separation's. Otherwise (they agree, or the
+    scan has separation only) it is called unsure, naming other ranks, when
+    the separations leave room for them:
 
     - k + 1 when its two closest clusters are still at least
       :data:`SEPARATION_THRESHOLD` − :data:`UNSURE_MARGIN` = 3 d′ apart;
@@ -301,10 +403,15 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
       k falls below the threshold (the separations do not fall steadily);
     - both when no k reaches the threshold.
 
+    Two criteria that read the clusters differently — how far apart the
+    closest two are, and whether clusters made on half of the waveforms hold
+    in the other half — agreeing is the evidence a confident sentence needs.
+
     Parameters
     ----------
     scan : DataFrame
-        Output of :func:`rank_scan` (columns ``k`` and ``separation``).
+        Output of :func:`rank_scan` (columns ``k`` and ``separation``;
+        ``prediction_strength`` used when present).
 
     Returns
     -------
@@ -315,42 +422,82 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
     scan = scan.sort_values("k")
     ks = [int(k) for k in scan["k"]]
     d = dict(zip(ks, scan["separation"].astype(float).fillna(-math.inf)))
-    threshold, margin = SEPARATION_THRESHOLD, UNSURE_MARGIN
+    threshold = SEPARATION_THRESHOLD
     separated = [k for k in ks if d[k] >= threshold]
     if not separated:
         k = ks[int(np.argmax([d[k] for k in ks]))]
-        alternatives = tuple(j for j in (k - 1, k + 1) if j in d)
-        reason = (f"No k keeps its two closest clusters d′ = {threshold:g} apart; k = {k} separates them best "
-                  f"(d′ = {d[k]:.2g}). The waveforms may not fall into clean groups: take the suggestion with care.")
-        return RankSuggestion(k, alternatives, reason)
-    k = separated[-1]
+        alternatives = [j for j in (k - 1, k + 1) if j in d]
+        sentences = [f"No k keeps its two closest clusters d′ = {threshold:g} apart; k = {k} separates them best "
+                     f"(d′ = {d[k]:.2g}). The waveforms may not fall into clean groups: take the suggestion with care."]
+    else:
+        k = separated[-1]
+        alternatives, sentences = _separation_evidence(k, ks, d)
+    if "prediction_strength" in scan.columns:
+        strengths = dict(zip(ks, scan["prediction_strength"].astype(float)))
+        predicted, evidence = _prediction_evidence(k, ks, strengths)
+        if predicted is not None and predicted != k:
+            separation = " ".join(sentences)
+            separation = separation[0].lower() + separation[1:] if separation.startswith("No ") else separation
+            sentences = [evidence, f"Separation d′ points to k = {k} instead: {separation}"]
+            k, alternatives, separated = predicted, [k], True
+        elif evidence:
+            sentences.append(evidence)
+    alternatives = sorted(alternatives)
+    if alternatives and separated:  # without a separated k the first sentence already says to take it with care
+        others = " and ".join(map(str, alternatives))
+        head = f"k = {k} (unsure: k = {others} explain{'s' if len(alternatives) == 1 else ''} the data about as well). "
+        return RankSuggestion(k, tuple(alternatives), head + " ".join(sentences))
+    return RankSuggestion(k, tuple(alternatives), " ".join(sentences))
+
+
+def _separation_evidence(k: int, ks: list, d: dict) -> tuple[list, list]:
+    """Neighbouring ranks the separations leave open around ``k`` (the
+    largest separated k), and the sentences that say why."""
+    threshold, margin = SEPARATION_THRESHOLD, UNSURE_MARGIN
     below = [j for j in ks if j < k and d[j] < threshold]
     alternatives = []
     if k - 1 in d and (d[k] < threshold + margin or below):
         alternatives.append(k - 1)
     if k + 1 in d and d[k + 1] >= threshold - margin:
         alternatives.append(k + 1)
-    evidence = f"k = {k} is the largest k whose two closest clusters are still d′ = {d[k]:.2g} apart (at least {threshold:g})."
-    notes = []
+    sentences = [f"k = {k} is the largest k whose two closest clusters are still d′ = {d[k]:.2g} apart "
+                 f"(at least {threshold:g})."]
     if k + 1 in d:
         cut = f"one unit cut in two ({CUT_UNIT_SEPARATION:.1f} for a Gaussian unit)"
         if d[k + 1] >= threshold - margin:
-            notes.append(f"At k = {k + 1} the closest two are still d′ = {d[k + 1]:.2g} apart, short of "
-                         f"{threshold:g} but more than {cut}: a further unit is possible.")
+            sentences.append(f"At k = {k + 1} the closest two are still d′ = {d[k + 1]:.2g} apart, short of "
+                             f"{threshold:g} but more than {cut}: a further unit is possible.")
         else:
             closeness = "no more than" if d[k + 1] <= CUT_UNIT_SEPARATION else "close to"
-            notes.append(f"At k = {k + 1} the closest two are only d′ = {d[k + 1]:.2g} apart, {closeness} {cut}: "
-                         "either a unit was cut, or units too alike to tell apart.")
+            sentences.append(f"At k = {k + 1} the closest two are only d′ = {d[k + 1]:.2g} apart, {closeness} "
+                             f"{cut}: either a unit was cut, or units too alike to tell apart.")
     if d[k] < threshold + margin and k - 1 in d:
-        notes.append(f"d′ = {d[k]:.2g} is close to the threshold: two of the {k} clusters may be one unit.")
+        sentences.append(f"d′ = {d[k]:.2g} is close to the threshold: two of the {k} clusters may be one unit.")
     if below:
-        notes.append(f"The separations do not fall steadily with k (k = {', '.join(map(str, below))} stays below "
-                     f"{threshold:g}).")
-    if alternatives:
-        others = " and ".join(map(str, alternatives))
-        head = f"k = {k} (unsure: k = {others} explain{'s' if len(alternatives) == 1 else ''} the data about as well). "
-        return RankSuggestion(k, tuple(alternatives), head + " ".join([evidence, *notes]))
-    return RankSuggestion(k, (), " ".join([evidence, *notes]))
+        sentences.append(f"The separations do not fall steadily with k (k = {', '.join(map(str, below))} stays "
+                         f"below {threshold:g}).")
+    return alternatives, sentences
+
+
+def _prediction_evidence(k: int, ks: list, strengths: dict) -> tuple[int | None, str]:
+    """The rank prediction strength points to (None when no k has one), and
+    a sentence that says why, and whether it agrees with ``k``."""
+    scored = [j for j in ks if np.isfinite(strengths[j])]
+    if not scored:
+        return None, ""
+    threshold = PREDICTION_STRENGTH_THRESHOLD
+    holding = [j for j in scored if strengths[j] >= threshold]
+    predicted = holding[-1] if holding else max(scored, key=strengths.get)
+    measured = f"{strengths[predicted]:.2f} at k = {predicted}"
+    if predicted + 1 in strengths and np.isfinite(strengths[predicted + 1]):
+        measured += f", {strengths[predicted + 1]:.2f} at k = {predicted + 1}"
+    if holding:
+        why = (f"k = {predicted} is the largest k whose clusters, found in one half of the waveforms, keep at least "
+               f"{threshold:.0%} of every cluster's pairs together in the other half ({measured}).")
+    else:
+        why = (f"no k keeps {threshold:.0%} of every cluster's pairs together from one half of the waveforms to the "
+               f"other; k = {predicted} comes closest ({measured}).")
+    return predicted, ("Prediction strength agrees: " if predicted == k else "Prediction strength: ") + why
 
 
 class AffordableScan(NamedTuple):
@@ -371,8 +518,10 @@ def affordable_scan(
     budget: float = MAX_FIT_COST,
 ) -> AffordableScan:
     """The iterations a :func:`rank_scan` call may run within ``budget``
-    multiply-adds: ``n_runs`` fits at every k of ``ks``, with a sentence when
-    they were capped.
+    multiply-adds: ``n_runs`` fits at every k of ``ks``, and the fits of its
+    prediction strength (:data:`PREDICTION_SPLITS` halvings, each half with
+    :data:`DEFAULT_RESTARTS` restarts: as many multiply-adds as that many
+    fits of all the waveforms), with a sentence when they were capped.
 
     Raises
     ------
@@ -384,16 +533,17 @@ def affordable_scan(
     >>> affordable_scan(1_000, 150)
     AffordableScan(max_iter=200, note=None)
     >>> affordable_scan(20_000, 500).max_iter
-    8
+    5
     """
     ks = [int(k) for k in ks]
     if not ks:
         raise InputError("Give at least one rank to scan.")
     rows = _rows_of_v(n_samples, transform)
-    asked = fit_cost(rows, n_waveforms, sum(ks), max_iter, n_runs)
+    fits = n_runs + PREDICTION_SPLITS * DEFAULT_RESTARTS  # each halving: both halves, each with its restarts
+    asked = fit_cost(rows, n_waveforms, sum(ks), max_iter, fits)
     where = (f"For {counted(n_waveforms, 'waveform')} of {counted(n_samples, 'sample')}, scanning "
-             f"k = {min(ks)} … {max(ks)} with {n_runs} fits each")
-    one_iteration = fit_cost(rows, n_waveforms, sum(ks), 1, n_runs)
+             f"k = {min(ks)} … {max(ks)} with {n_runs} fits each and {PREDICTION_SPLITS} halvings")
+    one_iteration = fit_cost(rows, n_waveforms, sum(ks), 1, fits)
     if one_iteration > budget:
         raise InputError(
             f"{where} would take about {times(one_iteration / budget)} what one request may use here even at one "
@@ -401,7 +551,7 @@ def affordable_scan(
         )
     if asked <= budget:
         return AffordableScan(max_iter, None)
-    capped = iterations_within_budget(rows, n_waveforms, sum(ks), max_iter, n_runs, budget)
+    capped = iterations_within_budget(rows, n_waveforms, sum(ks), max_iter, fits, budget)
     return AffordableScan(capped, (
         f"{where}, {max_iter:,} iterations would take about {times(asked / budget)} what one request may use "
         f"here; capped at {counted(capped, 'iteration')}."))
