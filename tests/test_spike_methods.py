@@ -195,6 +195,16 @@ def test_without_a_separated_k_the_separation_still_reads_as_one_sentence():
     assert "Separation d′ points to k = 3 instead: no k keeps its two closest clusters d′ = 4 apart" in suggestion.reason
 
 
+def test_halves_too_small_give_no_prediction_strength_and_the_separation_decides():
+    waveforms, _ = units([40 * SHAPE, 120 * SHAPE], 12, noise=4.0, jitter=0.08, seed=4)  # 24 waveforms: halves of 12
+    scan = rank_scan(waveforms, [2, 3, 6, 7], n_runs=2, max_iter=50, random_state=0).set_index("k")
+    assert np.isfinite(scan.loc[[2, 3], "prediction_strength"]).all()  # a half of 12 holds 2k waveforms up to k = 6
+    assert np.isnan(scan.loc[7, "prediction_strength"])
+    only_separation = pd.DataFrame({"k": [2, 3, 4], "separation": [8.0, 6.1, 2.2]})
+    unscored = only_separation.assign(prediction_strength=np.nan)
+    assert rank_suggestion(unscored) == rank_suggestion(only_separation)
+
+
 def test_prediction_strength_of_halves_that_keep_or_cut_the_clusters():
     assert prediction_strength([0, 0, 1, 1, 1], [3, 3, 8, 8, 8]) == 1.0
     # cluster 1 is cut 2 + 2 by the other half's clusters: 2 of its 6 pairs stay together
