@@ -251,9 +251,9 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
                                  **point), row=1, col=2)
         if strength_threshold is not None:
             fig.add_hline(y=strength_threshold, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=2)
-            fig.add_annotation(x=float(ks.max()), y=strength_threshold, xref="x2", yref="y2",
-                               text=f"{strength_threshold:g}", showarrow=False, xanchor="right", yanchor="bottom",
-                               font=dict(size=11, color="#555555"))
+            fig.add_annotation(x=float(ks.min()), y=strength_threshold, xref="x2", yref="y2",  # under the line, where
+                               text=f"{strength_threshold:g}", showarrow=False, xanchor="left", yanchor="top",  # small k
+                               font=dict(size=11, color="#555555"))  # scores near 1 leave room
     fig.add_trace(go.Scatter(x=ks, y=np.asarray(separation, dtype=float), name="separation d′",
                              line=dict(color=PALETTE[3], width=2.5), **point), row=1, col=3)
     fig.add_hline(y=threshold, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=3)
