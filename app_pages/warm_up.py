@@ -30,8 +30,8 @@ LOADED_ON_FIRST_RUN = ("sklearn.cluster", "sklearn.mixture", "sklearn.decomposit
 
 #: Seconds the thread waits before it starts: the server that sends the home
 #: page's remaining files and messages runs in this same interpreter, and an
-#: import holds it (on 2 cores, starting at once made the home page appear
-#: 0.1–0.3 s later in 3 tries).
+#: import holds it (on 2 cores, in 3 tries each, the home page appeared after
+#: 1.57–1.74 s with the thread started at once, 1.29–1.62 s with this wait).
 START_DELAY_S = 1.5
 
 #: ``NNMF_WARM_UP=0`` turns it off (to measure what it saves).
