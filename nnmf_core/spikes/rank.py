@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import cophenet, linkage
 from scipy.spatial.distance import squareform
+from sklearn.neighbors import NearestCentroid
 
 from nnmf_core._text import counted, times
 from nnmf_core.errors import InputError
@@ -135,14 +136,6 @@ def prediction_strength(test_labels, predicted_labels) -> float:
     return min(shares) if shares else math.nan
 
 
-def _nearest_mean_labels(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray) -> np.ndarray:
-    """Each row of ``test`` put with the nearest mean of ``train``'s clusters."""
-    clusters = np.unique(train_labels)
-    means = np.stack([train[train_labels == cluster].mean(axis=0) for cluster in clusters])
-    distances = (means**2).sum(axis=1)[None, :] - 2.0 * test @ means.T
-    return clusters[np.argmin(distances, axis=1)]
-
-
 def _prediction_strength(X: np.ndarray, k: int, *, transform: str, assignment: str, solver: str, max_iter: int,
                          tol: float, entropy: int, dtype) -> float:
     """Mean :func:`prediction_strength` of :data:`PREDICTION_SPLITS` seeded
@@ -162,7 +155,7 @@ def _prediction_strength(X: np.ndarray, k: int, *, transform: str, assignment: s
                                      init="nndsvda", max_iter=max_iter, tol=tol, n_restarts=DEFAULT_RESTARTS,
                                      random_state=seed, dtype=dtype, on_iteration=None).labels for half in halves]
         for train, test in ((0, 1), (1, 0)):
-            predicted = _nearest_mean_labels(X[halves[train]], labels[train], X[halves[test]])
+            predicted = NearestCentroid().fit(X[halves[train]], labels[train]).predict(X[halves[test]])
             scores.append(prediction_strength(labels[test], predicted))
     return float(np.nanmean(scores)) if np.isfinite(scores).any() else math.nan
 
@@ -299,9 +292,9 @@ class RankSuggestion(NamedTuple):
     k : int
         The suggested rank (:func:`suggested_rank`).
     alternatives : tuple of int
-        Other ranks the evidence does not rule out (neighbours by
-        separation, and the rank prediction strength points to); empty when
-        the suggestion is clear.
+        Other ranks the evidence does not rule out (the separation's rank
+        when prediction strength points elsewhere, else the neighbours the
+        separations leave open); empty when the suggestion is clear.
     reason : str
         The evidence in a sentence or two (:func:`suggestion_reason`).
     """
