@@ -382,14 +382,16 @@ def _checked_channel_count(n_samples: int, channels) -> int:
 def _cluster_waveforms(
     X: np.ndarray, k: int, *, transform: str, assignment: str, solver: str, init, max_iter: int, tol: float,
     n_restarts: int, random_state: int | None, dtype, on_iteration, channels: int = 1,
+    coordinates: np.ndarray | None = None,
 ) -> SpikeClustering:
-    """:func:`cluster_waveforms` of checked arguments (see :func:`_checked_clustering`)."""
+    """:func:`cluster_waveforms` of checked arguments (see :func:`_checked_clustering`);
+    ``coordinates``: X's :func:`_coordinates_for` ``assignment``, made here when not given."""
     n_samples = X.shape[1]
     V, description = _nonnegative(X, transform, dtype)
     entropy = _seed_sequence(random_state).entropy
     seed = int(entropy % 2**31)
     restart_labels = []
-    coordinates = _coordinates_for(X, assignment)
+    coordinates = _coordinates_for(X, assignment) if coordinates is None else coordinates
 
     def assign_restart(restart, W, H, history) -> None:
         W_unit, H_unit = unit_norm_columns(W, H)

@@ -136,26 +136,38 @@ def prediction_strength(test_labels, predicted_labels) -> float:
     return min(shares) if shares else math.nan
 
 
-def _prediction_strength(X: np.ndarray, k: int, *, transform: str, assignment: str, solver: str, max_iter: int,
-                         tol: float, entropy: int, dtype) -> float:
-    """Mean :func:`prediction_strength` of :data:`PREDICTION_SPLITS` seeded
-    halvings of X, each half clustered at k as :func:`cluster_waveforms`
-    would (the scan's method, NNDSVDa start, its restarts), each half's
-    waveforms predicted by the other half's cluster means. NaN when a half
-    has fewer than 2k waveforms."""
+def _halvings(X: np.ndarray, assignment: str, entropy: int) -> list:
+    """:data:`PREDICTION_SPLITS` seeded halvings of X's rows, each half as
+    (its rows, their :func:`_coordinates_for` ``assignment``): made once per
+    scan, the same halves for every k."""
     n_waveforms = X.shape[0]
-    if n_waveforms // 2 < 2 * k:
-        return math.nan
-    scores = []
+    halvings = []
     for split in range(PREDICTION_SPLITS):
         order = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(3, split))).permutation(n_waveforms)
-        halves = [np.sort(order[: n_waveforms // 2]), np.sort(order[n_waveforms // 2:])]
+        halves = (np.sort(order[: n_waveforms // 2]), np.sort(order[n_waveforms // 2:]))
+        halvings.append([(rows, _coordinates_for(X[rows], assignment)) for rows in halves])
+    return halvings
+
+
+def _prediction_strength(X: np.ndarray, k: int, halvings: list, *, transform: str, assignment: str, solver: str,
+                         max_iter: int, tol: float, entropy: int, dtype) -> float:
+    """Mean :func:`prediction_strength` over the :func:`_halvings` of X, each
+    half clustered at k as :func:`cluster_waveforms` would (the scan's
+    method, NNDSVDa start, its restarts), each half's waveforms predicted by
+    the other half's cluster means. NaN when a half has fewer than 2k
+    waveforms."""
+    if X.shape[0] // 2 < 2 * k:
+        return math.nan
+    scores = []
+    for split, halves in enumerate(halvings):
         seed = int(np.random.SeedSequence(entropy, spawn_key=(4, k, split)).generate_state(1)[0] % 2**31)
-        labels = [_cluster_waveforms(X[half], k, transform=transform, assignment=assignment, solver=solver,
+        labels = [_cluster_waveforms(X[rows], k, transform=transform, assignment=assignment, solver=solver,
                                      init="nndsvda", max_iter=max_iter, tol=tol, n_restarts=DEFAULT_RESTARTS,
-                                     random_state=seed, dtype=dtype, on_iteration=None).labels for half in halves]
+                                     random_state=seed, dtype=dtype, on_iteration=None,
+                                     coordinates=coordinates).labels for rows, coordinates in halves]
         for train, test in ((0, 1), (1, 0)):
-            predicted = NearestCentroid().fit(X[halves[train]], labels[train]).predict(X[halves[test]])
+            rows_train, rows_test = halves[train][0], halves[test][0]
+            predicted = NearestCentroid().fit(X[rows_train], labels[train]).predict(X[rows_test])
             scores.append(prediction_strength(labels[test], predicted))
     return float(np.nanmean(scores)) if np.isfinite(scores).any() else math.nan
 
@@ -240,6 +252,7 @@ def _rank_scan(
         subset_rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(0,)))
         subset = np.sort(subset_rng.choice(n_waveforms, MAX_CONSENSUS_WAVEFORMS, replace=False))
     coordinates = _coordinates_for(X, assignment)
+    halvings = _halvings(X, assignment, entropy) if n_waveforms // 2 >= 2 * min(ks) else []
     rows = []
     for k in ks:
         started = time.perf_counter()
@@ -254,7 +267,7 @@ def _rank_scan(
                 "stability": stability(label_sets),
                 "separation": _separation(X, label_sets[best]),
                 "prediction_strength": _prediction_strength(
-                    X, k, transform=transform, assignment=assignment, solver=solver, max_iter=max_iter, tol=tol,
+                    X, k, halvings, transform=transform, assignment=assignment, solver=solver, max_iter=max_iter, tol=tol,
                     entropy=entropy, dtype=dtype),
                 "seconds": time.perf_counter() - started,
             }
