@@ -128,6 +128,14 @@ def _tied_mixture_labels(points: np.ndarray, k: int, random_state: int) -> np.nd
         return mixture.predict(points).astype(np.int64)
 
 
+def _cluster_means(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean row of each of k clusters (zeros for an empty one) and the clusters' sizes."""
+    counts = np.bincount(labels, minlength=k)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, labels, X)
+    return sums / np.maximum(counts, 1)[:, None], counts
+
+
 def _refined_by_nearest_mean(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Clusters moved until every waveform is nearest to its own cluster's mean (Lloyd's k-means rounds).
 
@@ -139,10 +147,7 @@ def _refined_by_nearest_mean(X: np.ndarray, labels: np.ndarray, k: int) -> np.nd
     farthest from its own cluster's mean.
     """
     X = np.asarray(X, dtype=np.float64)
-    counts = np.bincount(labels, minlength=k)
-    sums = np.zeros((k, X.shape[1]))
-    np.add.at(sums, labels, X)
-    means = sums / np.maximum(counts, 1)[:, None]
+    means, counts = _cluster_means(X, labels, k)
     empty = np.flatnonzero(counts == 0)
     if empty.size:
         distances = ((X - means[labels]) ** 2).sum(axis=1)
@@ -164,10 +169,8 @@ def _classification_likelihood(Z: np.ndarray, labels: np.ndarray, k: int) -> flo
     residuals span no volume (fewer waveforms than dimensions).
     """
     n, d = Z.shape
-    counts = np.bincount(labels, minlength=k)
-    sums = np.zeros((k, d))
-    np.add.at(sums, labels, Z)
-    residuals = Z - (sums / np.maximum(counts, 1)[:, None])[labels]
+    means, counts = _cluster_means(Z, labels, k)
+    residuals = Z - means[labels]
     covariance = residuals.T @ residuals / n
     covariance += 1e-6 * np.trace(covariance) / d * np.eye(d)  # a floor for directions with no noise at all
     sign, log_det = np.linalg.slogdet(covariance)

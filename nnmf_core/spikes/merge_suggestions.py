@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from nnmf_core.errors import InputError
+from nnmf_core.spikes.features import _cluster_means
 from nnmf_core.spikes.unassigned import UNASSIGNED
 from nnmf_core.spikes.validation import _checked_waveforms
 
@@ -92,10 +93,7 @@ def merge_suggestions(waveforms, labels, *, top: int = 10, order: str = "similar
 
 def _merge_suggestions(X: np.ndarray, codes: np.ndarray, clusters: np.ndarray, top: int, order: str) -> MergeSuggestions:
     k = clusters.size
-    counts = np.bincount(codes, minlength=k)
-    means = np.zeros((k, X.shape[1]))
-    np.add.at(means, codes, X)
-    means /= counts[:, None]
+    means, counts = _cluster_means(X, codes, k)  # every cluster has members: codes come from np.unique
     norms = np.linalg.norm(means, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         similarity = (means @ means.T) / np.outer(norms, norms)
