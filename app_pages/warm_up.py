@@ -23,10 +23,6 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Modules the pages load inside functions on their first run (solvers and
-#: their helpers), beside what their files import at the top.
-LOADED_ON_FIRST_RUN = ("sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "sklearn.metrics",
-                       "plotly.io", "plotly.tools")
 
 #: Seconds the thread waits before it starts: the server that sends the home
 #: page's remaining files and messages runs in this same interpreter, and an
@@ -64,10 +60,11 @@ def _is_submodule(package: str, name: str) -> bool:
 
 
 def page_imports(pages) -> list[str]:
-    """Every module the page files ``pages`` (paths from the project root) import, then
-    :data:`LOADED_ON_FIRST_RUN`; in order, without repeats."""
-    names = [name for page in pages for name in imported_by(ROOT / page)]
-    return list(dict.fromkeys([*names, *LOADED_ON_FIRST_RUN]))
+    """Every module the page files ``pages`` (paths from the project root)
+    import, in order, without repeats. What the pages load only inside
+    functions (scikit-learn's clustering, Plotly's serialiser) the library
+    modules among these import at their top, or the sample figure loads."""
+    return list(dict.fromkeys(name for page in pages for name in imported_by(ROOT / page)))
 
 
 def _import_all(pages, delay: float = 0.0) -> None:

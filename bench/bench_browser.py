@@ -75,10 +75,7 @@ def after_click(page, locator) -> float:
 def from_home(browser, url: str, title: str) -> float:
     """On a fresh server: open the home page, read it for :data:`READING_S`, then click
     the link to page ``title``; ms from the click to its charts drawn."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto(url)
-    wait_idle(page, timeout=180_000)
+    _, context, page = visit(browser, url)
     time.sleep(READING_S)
     ms = after_click(page, page.locator('[data-testid="stMain"]').get_by_role("link", name=title))
     context.close()

@@ -430,7 +430,8 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
     d = dict(zip(ks, scan["separation"].astype(float).fillna(-math.inf)))
     threshold = SEPARATION_THRESHOLD
     separated = [k for k in ks if d[k] >= threshold]
-    if not separated:
+    cautioned = not separated  # the first sentence then says to take the suggestion with care
+    if cautioned:
         k = ks[int(np.argmax([d[k] for k in ks]))]
         alternatives = [j for j in (k - 1, k + 1) if j in d]
         sentences = [f"No k keeps its two closest clusters d′ = {threshold:g} apart; k = {k} separates them best "
@@ -445,11 +446,11 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
             separation = " ".join(sentences)
             separation = separation[0].lower() + separation[1:] if separation.startswith("No ") else separation
             sentences = [evidence, f"Separation d′ points to k = {k} instead: {separation}"]
-            k, alternatives, separated = predicted, [k], True
+            k, alternatives, cautioned = predicted, [k], False
         elif evidence:
             sentences.append(evidence)
     alternatives = sorted(alternatives)
-    if alternatives and separated:  # without a separated k the first sentence already says to take it with care
+    if alternatives and not cautioned:
         others = " and ".join(map(str, alternatives))
         head = f"k = {k} (unsure: k = {others} explain{'s' if len(alternatives) == 1 else ''} the data about as well). "
         return RankSuggestion(k, tuple(alternatives), head + " ".join(sentences))
