@@ -9,8 +9,10 @@ truth:
 
 - ``default``: ``cluster_waveforms(X, k, random_state=0)`` (split + HALS at
   rank k, 2 restarts, tied Gaussian mixture on shape and log-amplitude, then
-  nearest mean waveform where that is the likelier partition);
-- ``mixture``: the same without the nearest-mean rounds (``polar_gmm``);
+  nearest mean waveform where that is the likelier partition; both steps
+  trimmed: the 5 % of waveforms farthest from every mean left out of the means);
+- ``mixture``: the same without the nearest-mean rounds and without trimming
+  (``polar_gmm``: the default of 2026-11-30 before its rounds);
 - ``old default``: ``cluster_waveforms(X, k, random_state=0, assignment="kmeans")``
   (k-means on the unit-length columns of H: shape only);
 - ``article``: ``cluster_waveforms(X, k, random_state=0, **ARTICLE_RECIPE)``;

@@ -231,7 +231,7 @@ def test_rank_scan_suggests_k_and_its_button_applies_it():
     assert at.number_input(key="spike_rank").value == 4
     assert len(panels(at)) == 5
     assert at.success[0].value == "k = 4 is the rank in use."
-    assert any("k = 4 is the largest k whose two closest clusters" in item.value for item in at.markdown)
+    assert any("k = 4 is the largest k whose clusters, found in one half" in item.value for item in at.markdown)
 
 
 @pytest.mark.skipif(not TC_WAVEFORMS.exists(), reason=f"{TC_WAVEFORMS} is absent (the shared reference data is "

@@ -19,6 +19,7 @@ from nnmf_core.spikes import (
     DEFAULT_ASSIGNMENT,
     ari,
     cluster_waveforms,
+    features,
     nonnegative,
     prediction_strength,
     rank_scan,
@@ -27,7 +28,7 @@ from nnmf_core.spikes import (
     suggested_rank,
     suggestion_reason,
 )
-from nnmf_core.spikes.features import _likelier_of_refined, _refined_by_nearest_mean
+from nnmf_core.spikes.features import _likelier_of_refined, _refined_by_nearest_mean, _tied_mixture_labels, _trimmed_kmeans
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +96,41 @@ def test_nearest_mean_rounds_move_a_waveform_to_the_closer_mean():
     X = np.array([[0.0], [0.2], [0.9], [10.0], [10.2], [9.8]])
     labels = np.array([0, 0, 1, 1, 1, 1])  # 0.9 was put with the far cluster
     np.testing.assert_array_equal(_refined_by_nearest_mean(X, labels, 2), [0, 0, 0, 1, 1, 1])
+
+
+def two_units_and_far_outliers(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two round units 5 noise widths apart (300 points each) and 15 widely
+    spread points 25 widths away: what overlapping spikes look like beside
+    two similar units. Their labels: 0, 1, and −1 for the outliers."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat([0, 1], 300)
+    points = rng.normal(size=(600, 3))
+    points[:, 0] += 5.0 * truth
+    outliers = 3.0 * rng.normal(size=(15, 3)) + [25.0, 0.0, 0.0]
+    return np.vstack([points, outliers]), np.concatenate([truth, -np.ones(15, dtype=int)])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_outliers_do_not_claim_a_cluster_of_the_mixture(seed, monkeypatch):
+    points, truth = two_units_and_far_outliers(seed)
+    units_only = truth >= 0
+    assert ari(_tied_mixture_labels(points, 2, 0)[units_only], truth[units_only]) >= 0.9
+    # untrimmed, the outliers pull a centre to themselves and the two units merge
+    monkeypatch.setattr(features, "TRIMMED_SHARE", 0.0)
+    assert ari(_tied_mixture_labels(points, 2, 0)[units_only], truth[units_only]) < 0.1
+
+
+def test_trimmed_kmeans_leaves_out_the_farthest_share_and_still_labels_them():
+    points, truth = two_units_and_far_outliers(0)
+    start = np.array([[2.5, 0.0, 0.0], [12.0, 0.0, 0.0]])  # between the units, and between them and the outliers
+    fit = _trimmed_kmeans(points, start, 30)
+    assert fit.kept.sum() == points.shape[0] - 30
+    assert not fit.kept[truth < 0].any()  # every outlier is among the trimmed
+    np.testing.assert_allclose(np.sort(fit.centres[:, 0]), [0.0, 5.0], atol=0.3)  # the means of the two units
+    # untrimmed, the same start ends with one centre on both units and one on the outliers
+    np.testing.assert_allclose(np.sort(_trimmed_kmeans(points, start, 0).centres[:, 0]), [2.5, 25.0], atol=0.5)
+    assert fit.labels.shape == truth.shape and set(np.unique(fit.labels)) == {0, 1}
+    assert fit.inertia == pytest.approx(((points[fit.kept] - fit.centres[fit.labels[fit.kept]]) ** 2).sum())
 
 
 def two_slanted_units(n_per_unit: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +222,17 @@ def test_prediction_strength_suggests_and_separation_doubts(strength, k, alterna
     assert sentence in suggestion.reason
     if alternatives:  # two criteria that disagree: unsure, and said first
         assert suggestion.reason.startswith(f"k = {k} (unsure: k = 4 explains the data about as well). Prediction")
+
+
+@pytest.mark.parametrize("strength_at_5, alternatives", [(0.77, (5,)), (0.74, ())])
+def test_a_next_k_whose_prediction_strength_nearly_holds_is_left_open(strength_at_5, alternatives):
+    scan = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [8.0, 7.5, 6.1, 2.2],
+                         "prediction_strength": [0.99, 0.95, 0.90, strength_at_5]})
+    suggestion = rank_suggestion(scan)
+    assert suggestion.k == suggested_rank(scan) == 4 and suggestion.alternatives == alternatives
+    left_open = f"At k = 5 the prediction strength, {strength_at_5:.2f}, is within 0.05 of 0.8: a further unit is possible."
+    assert (left_open in suggestion.reason) == bool(alternatives)
+    assert suggestion.reason.startswith("k = 4 (unsure: k = 5 explains" if alternatives else "k = 4 is the largest")
 
 
 def test_without_a_separated_k_the_separation_still_reads_as_one_sentence():

@@ -28,7 +28,9 @@ TRANSFORMS = {
 #: ``"shape+amplitude"``: a Gaussian mixture with one shared covariance on
 #: the mix of templates and the log of the amplitude
 #: (:func:`~nnmf_core.spikes.shape_amplitude_features`), then rounds of
-#: nearest mean waveform, kept when they make the likelier partition.
+#: nearest mean waveform, kept when they make the likelier partition; both
+#: steps estimate their means without the 5 % of waveforms farthest from
+#: every mean (trimmed k-means).
 ASSIGNMENTS = {
     "argmax": "Argmax of H (as in the article)",
     "kmeans": "k-means on H (shape only)",

@@ -103,6 +103,11 @@ PREDICTION_SPLITS = 2
 #: clusters real: in every cluster of one half, at least this share of its
 #: pairs is kept together by the other half's clusters.
 PREDICTION_STRENGTH_THRESHOLD = 0.8
+#: A prediction strength within this of :data:`PREDICTION_STRENGTH_THRESHOLD`
+#: at k + 1 leaves k + 1 open: the strength is a mean of
+#: 2 × :data:`PREDICTION_SPLITS` scores of a few hundred waveforms each, and
+#: moves by about this much from one halving to the next.
+PREDICTION_STRENGTH_MARGIN = 0.05
 
 
 def prediction_strength(test_labels, predicted_labels) -> float:
@@ -409,6 +414,10 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
       k falls below the threshold (the separations do not fall steadily);
     - both when no k reaches the threshold.
 
+    Whatever the agreement, k + 1 is also left open when its prediction
+    strength is within :data:`PREDICTION_STRENGTH_MARGIN` = 0.05 of
+    :data:`PREDICTION_STRENGTH_THRESHOLD`.
+
     Two criteria that read the clusters differently — how far apart the
     closest two are, and whether clusters made on half of the waveforms hold
     in the other half — agreeing is the evidence a confident sentence needs.
@@ -449,6 +458,13 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
             k, alternatives, cautioned = predicted, [k], False
         elif evidence:
             sentences.append(evidence)
+        nearly = k + 1
+        if (predicted is not None and nearly in strengths and nearly not in alternatives
+                and strengths[nearly] >= PREDICTION_STRENGTH_THRESHOLD - PREDICTION_STRENGTH_MARGIN):
+            alternatives.append(nearly)
+            sentences.append(f"At k = {nearly} the prediction strength, {strengths[nearly]:.2f}, is within "
+                             f"{PREDICTION_STRENGTH_MARGIN:g} of {PREDICTION_STRENGTH_THRESHOLD:g}: a further unit is "
+                             f"possible.")
     alternatives = sorted(alternatives)
     if alternatives and not cautioned:
         others = " and ".join(map(str, alternatives))
