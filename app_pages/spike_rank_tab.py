@@ -54,7 +54,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "(Tibshirani & Walther 2005) splits the waveforms in halves, clusters each, and asks what share "
                    "of every cluster's pairs the other half's clusters keep together; below 0.8 a cluster is "
                    "likely a cut, not a unit. The suggestion is the largest k that holds; it is called unsure when "
-                   "the separation points elsewhere.")
+                   "the separation points elsewhere, or when the next k comes within 0.05 of 0.8.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         elif st.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):
