@@ -63,9 +63,6 @@ TRIM_KEPT_STARTS = 5
 MIXTURE_REGULARISATION = 1e-2
 #: EM iterations of the mixture.
 MIXTURE_MAX_ITER = 200
-#: Most rounds of the nearest-mean refinement (it stops earlier once no
-#: waveform changes cluster).
-REFINEMENT_MAX_ITER = 100
 #: Principal components of the waveforms in which a partition's likelihood
 #: is measured (:func:`_classification_likelihood`): enough to hold every
 #: unit's mean and the noise around it, few enough that one covariance is
@@ -139,7 +136,8 @@ class _TrimmedFit:
     inertia: float  # squared distances of the kept points to their centres
 
 
-def _trimmed_kmeans(points: np.ndarray, centres: np.ndarray, n_trimmed: int, max_steps: int = None) -> _TrimmedFit:
+def _trimmed_kmeans(points: np.ndarray, centres: np.ndarray, n_trimmed: int,
+                    max_steps: int = TRIM_MAX_STEPS) -> _TrimmedFit:
     """Trimmed k-means from ``centres`` (Cuesta-Albertos, Gordaliza & Matrán
     1997): the centres are the means of the points nearest to them, all but
     the ``n_trimmed`` farthest from every centre.
@@ -148,32 +146,32 @@ def _trimmed_kmeans(points: np.ndarray, centres: np.ndarray, n_trimmed: int, max
     n − n_trimmed nearest to theirs (the concentration step) and moves each
     centre to the mean of its kept points; a centre left with none moves to
     the kept point farthest from its own. It stops when no point changes
-    cluster or kept set, or after ``max_steps`` steps (default
-    :data:`TRIM_MAX_STEPS`). The trimmed
-    points still get the nearest centre's label: nothing is left
+    cluster or kept set, or after ``max_steps`` moves of the centres. The
+    trimmed points still get the nearest centre's label: nothing is left
     unassigned. (scikit-learn's k-means has no trimming.)
     """
     n, k = points.shape[0], centres.shape[0]
     squared_norms = np.einsum("ij,ij->i", points, points)[:, None]
     centres = np.array(centres, dtype=np.float64)
     labels = kept = None
-    for _ in range((TRIM_MAX_STEPS if max_steps is None else max_steps) + 1):
+    for step in range(max_steps + 1):
         distances = np.maximum(squared_norms - 2.0 * points @ centres.T + np.einsum("ij,ij->i", centres, centres), 0.0)
         now_labels = distances.argmin(axis=1)
         nearest = distances[np.arange(n), now_labels]
         now_kept = np.ones(n, dtype=bool)
         if n_trimmed:
             now_kept[np.argpartition(nearest, n - n_trimmed)[n - n_trimmed:]] = False
-        if labels is not None and np.array_equal(now_labels, labels) and np.array_equal(now_kept, kept):
-            break
+        settled = labels is not None and np.array_equal(now_labels, labels) and np.array_equal(now_kept, kept)
         labels, kept = now_labels, now_kept
+        if settled or step == max_steps:
+            break
         centres, counts = _cluster_means(points[kept], labels[kept], k)
+        spare = nearest.copy()
         for empty in np.flatnonzero(counts == 0):
-            farthest = np.flatnonzero(kept)[np.argmax(np.where(kept, nearest, -np.inf)[kept])]
+            farthest = np.flatnonzero(kept)[np.argmax(spare[kept])]
             centres[empty] = points[farthest]
-            nearest[farthest] = 0.0
-    inertia = float(nearest[kept].sum())
-    return _TrimmedFit(labels.astype(np.int64), kept, centres, inertia)
+            spare[farthest] = -np.inf
+    return _TrimmedFit(labels.astype(np.int64), kept, centres, float(nearest[kept].sum()))
 
 
 def _tied_mixture_labels(points: np.ndarray, k: int, random_state: int) -> np.ndarray:
