@@ -69,8 +69,13 @@ with st.sidebar:
         st.radio("Assign each waveform by", list(spikes.ASSIGNMENTS), format_func=spikes.ASSIGNMENTS.get,
                  index=list(spikes.ASSIGNMENTS).index(DEFAULTS.assignment), key=SpikeSettings.key("assignment"),
                  persist_state="session",
-                 help="Argmax: the template with the largest weight (W's columns scaled to unit norm first). "
-                      "k-means: group the waveforms by their mix of templates.")
+                 help="Gaussian mixture (the default): group the waveforms by their mix of templates and their "
+                      "size (log amplitude), then move each to the nearest cluster mean where that makes the "
+                      "likelier partition. The 5 % of waveforms farthest from every mean (two spikes in one window, "
+                      "most often) are left out of the means, and still assigned.\n\n"
+                      "k-means on H: by the mix of templates alone, so units that differ only in size merge.\n\n"
+                      "Argmax: the template with the largest weight (W's columns scaled to unit norm first), the "
+                      "article's rule.")
         st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, index=SOLVERS.index(DEFAULTS.solver),
                  key=SpikeSettings.key("solver"), horizontal=True, persist_state="session")
         st.number_input("Iterations (at most)", *state.INTEGER_LIMITS["max_iter"], DEFAULTS.max_iter, step=state.MAX_ITER_STEP,
