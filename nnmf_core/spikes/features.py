@@ -39,7 +39,7 @@ AMPLITUDE_WEIGHT = 3.0
 #: Trimmed k-means starts (k-means++) that seed the Gaussian mixture; the
 #: least trimmed inertia wins. 10 starts left the partition of some
 #: 8-unit recordings to the seed (stability 0.948 on the realistic tuning
-#: set); 20 made it 0.954.
+#: set); 20 made it 0.953 (with the screening of :data:`TRIM_FIRST_STEPS`).
 MIXTURE_KMEANS_INITS = 20
 #: Share of the waveforms left out while cluster means are estimated: those
 #: farthest from every mean (trimmed k-means, :func:`_trimmed_kmeans`). Two
