@@ -48,13 +48,14 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
             strength_threshold=spikes.PREDICTION_STRENGTH_THRESHOLD,
             title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
         st.markdown(spikes.suggestion_reason(scan))
+        strength, margin = spikes.PREDICTION_STRENGTH_THRESHOLD, spikes.PREDICTION_STRENGTH_MARGIN
         st.caption("The error always falls as k grows. The consensus scores (cophenetic correlation, mean "
                    "pairwise ARI of the starts) say how reproducible each k is; separation d′ says whether the "
                    "two closest clusters are really apart, or one unit cut in two. Prediction strength "
                    "(Tibshirani & Walther 2005) splits the waveforms in halves, clusters each, and asks what share "
-                   "of every cluster's pairs the other half's clusters keep together; below 0.8 a cluster is "
-                   "likely a cut, not a unit. The suggestion is the largest k that holds; it is called unsure when "
-                   "the separation points elsewhere, or when the next k comes within 0.05 of 0.8.")
+                   f"of every cluster's pairs the other half's clusters keep together; below {strength:g} a cluster "
+                   "is likely a cut, not a unit. The suggestion is the largest k that holds; it is called unsure "
+                   f"when the separation points elsewhere, or when the next k comes within {margin:g} of {strength:g}.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         elif st.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):
