@@ -71,7 +71,7 @@ with st.sidebar:
                  persist_state="session",
                  help="Gaussian mixture (the default): group the waveforms by their mix of templates and their "
                       "size (log amplitude), then move each to the nearest cluster mean where that makes the "
-                      f"likelier partition. The {spikes.features.TRIMMED_SHARE:.0%} of waveforms farthest from "
+                      f"likelier partition. The {spikes.TRIMMED_SHARE:.0%} of waveforms farthest from "
                       "every mean (two spikes in one window, most often) are left out of the means, and still "
                       "assigned.\n\n"
                       "k-means on H: by the mix of templates alone, so units that differ only in size merge.\n\n"

@@ -140,7 +140,7 @@ from nnmf_core.spikes.export import (
     phy_cluster_ids,
     spreadsheet_safe,
 )
-from nnmf_core.spikes.features import AMPLITUDE_WEIGHT, shape_amplitude_features
+from nnmf_core.spikes.features import AMPLITUDE_WEIGHT, TRIMMED_SHARE, shape_amplitude_features
 from nnmf_core.spikes.memory_costs import JOB_MEMORY, job_memory_bytes
 from nnmf_core.spikes.merge_suggestions import MERGE_ORDERS, MergeSuggestions, merge_suggestions
 from nnmf_core.spikes.metrics import (
@@ -246,6 +246,7 @@ __all__ = [
     "PREDICTION_SPLITS",
     "PREDICTION_STRENGTH_MARGIN",
     "PREDICTION_STRENGTH_THRESHOLD",
+    "TRIMMED_SHARE",
     "prediction_strength",
     "rank_suggestion",
     "shape_amplitude_features",

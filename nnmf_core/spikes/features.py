@@ -27,7 +27,6 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
 from nnmf_core.errors import InputError
 
@@ -184,28 +183,24 @@ def _tied_mixture_labels(points: np.ndarray, k: int, random_state: int) -> np.nd
     result depends little on the seed, and it is fitted to the waveforms
     trimmed k-means kept: overlapping spikes neither pull a unit's mean nor
     claim a component. Every waveform then goes to its likeliest component.
-    Runs on one OpenMP thread (see
-    :func:`~nnmf_core.spikes.clustering._kmeans_labels`).
     """
     points = np.asarray(points, dtype=np.float64)
     if k == 1:
         return np.zeros(points.shape[0], dtype=np.int64)
     n_trimmed = _trimmed_count(points.shape[0], k)
     seeds = np.random.RandomState(random_state)
-    with threadpool_limits(limits=1, user_api="openmp"):
-        starts = [kmeans_plusplus(points, k, random_state=seeds.randint(2**31 - 1))[0]
-                  for _ in range(MIXTURE_KMEANS_INITS)]
-        short = [_trimmed_kmeans(points, start, n_trimmed, TRIM_FIRST_STEPS) for start in starts]
-        promising = sorted(range(len(short)), key=lambda i: short[i].inertia)[:TRIM_KEPT_STARTS]
-        best = min((_trimmed_kmeans(points, short[i].centres, n_trimmed) for i in promising), key=lambda fit: fit.inertia)
-        regularisation = MIXTURE_REGULARISATION * float(points.var(axis=0).mean())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # an EM short of tol still improved on k-means
-            mixture = GaussianMixture(
-                k, covariance_type="tied", means_init=best.centres, random_state=random_state,
-                reg_covar=max(regularisation, 1e-12), max_iter=MIXTURE_MAX_ITER,
-            ).fit(points[best.kept])
-        return mixture.predict(points).astype(np.int64)
+    starts = [kmeans_plusplus(points, k, random_state=seeds.randint(2**31 - 1))[0] for _ in range(MIXTURE_KMEANS_INITS)]
+    short = [_trimmed_kmeans(points, start, n_trimmed, TRIM_FIRST_STEPS) for start in starts]
+    promising = sorted(range(len(short)), key=lambda i: short[i].inertia)[:TRIM_KEPT_STARTS]
+    best = min((_trimmed_kmeans(points, short[i].centres, n_trimmed) for i in promising), key=lambda fit: fit.inertia)
+    regularisation = MIXTURE_REGULARISATION * float(points.var(axis=0).mean())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # an EM short of tol still improved on k-means
+        mixture = GaussianMixture(
+            k, covariance_type="tied", means_init=best.centres, random_state=random_state,
+            reg_covar=max(regularisation, 1e-12), max_iter=MIXTURE_MAX_ITER,
+        ).fit(points[best.kept])
+    return mixture.predict(points).astype(np.int64)
 
 
 def _cluster_means(X: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -233,8 +228,7 @@ def _refined_by_nearest_mean(X: np.ndarray, labels: np.ndarray, k: int) -> np.nd
     if empty.size:
         distances = ((X - means[labels]) ** 2).sum(axis=1)
         means[empty] = X[np.argsort(distances)[::-1][: empty.size]]
-    with threadpool_limits(limits=1, user_api="openmp"):
-        return _trimmed_kmeans(X, means, _trimmed_count(X.shape[0], k)).labels
+    return _trimmed_kmeans(X, means, _trimmed_count(X.shape[0], k)).labels
 
 
 def _classification_likelihood(Z: np.ndarray, labels: np.ndarray, k: int) -> float:

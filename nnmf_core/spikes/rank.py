@@ -143,6 +143,11 @@ def prediction_strength(test_labels, predicted_labels) -> float:
     return min(shares) if shares else math.nan
 
 
+def _halves_hold(n_waveforms: int, k: int) -> bool:
+    """Whether each half of n_waveforms holds 2k waveforms: enough for prediction strength at k."""
+    return n_waveforms // 2 >= 2 * k
+
+
 def _halvings(X: np.ndarray, assignment: str, entropy: int) -> list:
     """:data:`PREDICTION_SPLITS` seeded halvings of X's rows, each half as
     (its rows, their :func:`_coordinates_for` ``assignment``): made once per
@@ -163,7 +168,7 @@ def _prediction_strength(X: np.ndarray, k: int, halvings: list, *, transform: st
     method, NNDSVDa start, its restarts), each half's waveforms predicted by
     the other half's cluster means. NaN when a half has fewer than 2k
     waveforms."""
-    if X.shape[0] // 2 < 2 * k:
+    if not _halves_hold(X.shape[0], k):
         return math.nan
     scores = []
     for split, halves in enumerate(halvings):
@@ -259,7 +264,7 @@ def _rank_scan(
         subset_rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(0,)))
         subset = np.sort(subset_rng.choice(n_waveforms, MAX_CONSENSUS_WAVEFORMS, replace=False))
     coordinates = _coordinates_for(X, assignment)
-    halvings = _halvings(X, assignment, entropy) if n_waveforms // 2 >= 2 * min(ks) else []
+    halvings = _halvings(X, assignment, entropy) if _halves_hold(n_waveforms, min(ks)) else []
     rows = []
     for k in ks:
         started = time.perf_counter()
