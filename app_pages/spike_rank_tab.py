@@ -13,7 +13,7 @@ from nnmf_core import InputError, figures, spikes
 
 
 def rank_tab(table, settings, source_key: str, k: int) -> None:
-    """Scan k = 2 … 8, draw the criteria, suggest a rank and offer to use it."""
+    """Scan k = 2 … 10, draw the criteria, suggest a rank and offer to use it."""
     st.markdown(f"For k = {state.SCAN_RANKS[0]} … {state.SCAN_RANKS[-1]}: eight fits from random starts each, with the "
                 "method in the sidebar, scored by fit, reproducibility, separation d′ (the distance of the "
                 "two closest cluster means in units of their spread) and prediction strength (do clusters found "
@@ -53,9 +53,11 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "pairwise ARI of the starts) say how reproducible each k is; separation d′ says whether the "
                    "two closest clusters are really apart, or one unit cut in two. Prediction strength "
                    "(Tibshirani & Walther 2005) splits the waveforms in halves, clusters each, and asks what share "
-                   f"of every cluster's pairs the other half's clusters keep together; below {strength:g} a cluster "
-                   "is likely a cut, not a unit. The suggestion is the largest k that holds; it is called unsure "
-                   f"when the separation points elsewhere, or when the next k comes within {margin:g} of {strength:g}.")
+                   "of every cluster's pairs the other half's clusters keep together: near 1 while k is at most "
+                   "the number of units, about 0.5 once a cluster is a unit cut in two. The suggestion is the k "
+                   "after which it falls the most and does not come back; it is called unsure when the separation "
+                   f"points elsewhere, when the next k comes within {margin:g} of {strength:g}, or when the largest "
+                   f"k scanned still holds {strength:g}.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         elif st.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):

@@ -50,6 +50,7 @@ from bench.realistic_recordings import realistic_recordings
 from nnmf_core import factorize
 from nnmf_core.spikes import (
     ARTICLE_RECIPE,
+    SCAN_RANKS,
     ari,
     cluster_waveforms,
     nonnegative,
@@ -191,9 +192,9 @@ def _best(scores: dict, lower: bool, margin: float) -> tuple[int, bool]:
 
 
 def page_rank(X: np.ndarray) -> tuple[int, bool, tuple]:
-    """The page's suggestion: ``rank_suggestion`` of ``rank_scan`` (k = 2–10, 200 iterations), unsure or not,
-    and the other ranks it names."""
-    suggestion = rank_suggestion(rank_scan(X, range(2, 11), max_iter=200, random_state=0))
+    """The page's suggestion: ``rank_suggestion`` of ``rank_scan`` (the page's k = 2–10, 200 iterations), unsure
+    or not, and the other ranks it names."""
+    suggestion = rank_suggestion(rank_scan(X, SCAN_RANKS, max_iter=200, random_state=0))
     return suggestion.k, suggestion.unsure, suggestion.alternatives
 
 

@@ -223,7 +223,7 @@ def test_rank_scan_suggests_k_and_its_button_applies_it():
     assert_clean(at)
     scan = next(f for f in figures_shown(at) if f["layout"]["title"]["text"].startswith("Which k?"))
     assert scan["layout"]["title"]["text"] == "Which k? The scan suggests k = 4"
-    assert at.dataframe[0].value["k"].tolist() == list(range(2, 9))
+    assert at.dataframe[0].value["k"].tolist() == list(range(2, 11))
     button = at.button(key="spike_use_rank")
     assert button.label == "Use k = 4"
     button.click().run()
@@ -231,7 +231,7 @@ def test_rank_scan_suggests_k_and_its_button_applies_it():
     assert at.number_input(key="spike_rank").value == 4
     assert len(panels(at)) == 5
     assert at.success[0].value == "k = 4 is the rank in use."
-    assert any("k = 4 is the largest k whose clusters, found in one half" in item.value for item in at.markdown)
+    assert any("Prediction strength: it falls the most after k = 4" in item.value for item in at.markdown)
 
 
 @pytest.mark.skipif(not TC_WAVEFORMS.exists(), reason=f"{TC_WAVEFORMS} is absent (the shared reference data is "

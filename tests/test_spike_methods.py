@@ -209,10 +209,18 @@ def test_an_unsure_suggestion_says_so_first(separation, alternatives):
 
 
 @pytest.mark.parametrize("strength, k, alternatives, sentence", [
-    ([0.99, 0.95, 0.90, 0.30], 4, (), "Prediction strength agrees: k = 4 is the largest k whose clusters"),
-    ([0.99, 0.95, 0.60, 0.30], 3, (4,), "Separation d′ points to k = 4 instead: k = 4 is the largest k"),
-    ([0.99, 0.50, 0.60, 0.55], 2, (4,), "Prediction strength: k = 2 is the largest k"),  # the largest that holds
-    ([0.70, 0.60, 0.50, 0.40], 2, (4,), "no k keeps 80% of every cluster's pairs together"),
+    ([0.99, 0.95, 0.90, 0.30], 4, (), "Prediction strength agrees: it falls the most after k = 4 and does not come "
+                                      "back (0.90 at k = 4, at most 0.30 at any larger k"),
+    ([0.99, 0.98, 0.75, 0.40], 4, (), "Prediction strength agrees: it falls the most after k = 4"),  # under 0.8
+    ([0.99, 0.95, 0.60, 0.40], 3, (4,), "Separation d′ points to k = 4 instead: k = 4 is the largest k"),
+    ([0.99, 0.50, 0.95, 0.45], 4, (), "Prediction strength agrees: it falls the most after k = 4"),  # the dip at 3 comes back
+    ([0.99, 0.60, 0.50, 0.45], 2, (4,), "Prediction strength: it falls the most after k = 2"),
+    ([0.99, 0.95, 0.90, 0.85], 4, (5,), "At k = 5 the prediction strength is still 0.85, at least 0.8: a further "
+                                        "unit is possible."),
+    ([1.0, 1.0, 1.0, 1.0], 5, (4,), "Prediction strength: it does not fall anywhere in the scan (at least 1.00 "
+                                    "up to k = 5, 1.00 there): there may be more units than the scan reached."),
+    ([0.99, 0.90, 0.99, 0.45], 4, (), "it falls the most after k = 4"),  # a fall that comes back does not count
+    ([0.45, 0.40, 0.35, 0.30], 2, (4,), "no k keeps more than 50% of every cluster's pairs together"),
 ])
 def test_prediction_strength_suggests_and_separation_doubts(strength, k, alternatives, sentence):
     scan = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [8.0, 7.5, 6.1, 2.2], "prediction_strength": strength})
@@ -220,7 +228,7 @@ def test_prediction_strength_suggests_and_separation_doubts(strength, k, alterna
     assert suggestion.k == suggested_rank(scan) == k
     assert suggestion.alternatives == alternatives
     assert sentence in suggestion.reason
-    if alternatives:  # two criteria that disagree: unsure, and said first
+    if alternatives == (4,):  # two criteria that disagree: unsure, and said first
         assert suggestion.reason.startswith(f"k = {k} (unsure: k = 4 explains the data about as well). Prediction")
 
 
@@ -230,9 +238,19 @@ def test_a_next_k_whose_prediction_strength_nearly_holds_is_left_open(strength_a
                          "prediction_strength": [0.99, 0.95, 0.90, strength_at_5]})
     suggestion = rank_suggestion(scan)
     assert suggestion.k == suggested_rank(scan) == 4 and suggestion.alternatives == alternatives
-    left_open = f"At k = 5 the prediction strength, {strength_at_5:.2f}, is within 0.05 of 0.8: a further unit is possible."
+    left_open = f"At k = 5 the prediction strength is {strength_at_5:.2f}, within 0.05 of 0.8: a further unit is possible."
     assert (left_open in suggestion.reason) == bool(alternatives)
     assert suggestion.reason.startswith("k = 4 (unsure: k = 5 explains" if alternatives else "k = 4 is the largest")
+
+
+def test_the_largest_k_scanned_is_left_open_while_its_clusters_still_hold():
+    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6], "separation": [8.0, 7.5, 6.1, 2.2, 2.0],
+                         "prediction_strength": [0.99, 0.95, 0.90, 0.45, 0.82]})
+    suggestion = rank_suggestion(scan)
+    assert suggestion.k == suggested_rank(scan) == 4 and suggestion.alternatives == (6,)
+    assert suggestion.reason.startswith("k = 4 (unsure: k = 6 explains the data about as well).")
+    assert ("At k = 6, the largest k scanned, the prediction strength is still 0.82 (at least 0.8): there may be "
+            "more units than the scan reached.") in suggestion.reason
 
 
 def test_without_a_separated_k_the_separation_still_reads_as_one_sentence():

@@ -744,11 +744,12 @@ def test_compare_methods_runs_the_capped_iterations():
 
 def test_affordable_scan_caps_or_refuses():
     assert spikes.affordable_scan(1_000, 150) == (200, None)
-    work = spikes.affordable_scan(20_000, 500)
+    work = spikes.affordable_scan(20_000, 500, range(2, 9))  # sum of k: 35
     fits = 8 + spikes.PREDICTION_SPLITS * spikes.DEFAULT_RESTARTS  # the 8 runs, then the halvings' fits
     assert work.max_iter == 5 and fit_cost(1_000, 20_000, 35, 5, fits) <= MAX_FIT_COST < fit_cost(1_000, 20_000, 35, 6, fits)
     assert work.note.endswith("with 8 fits each and 2 halvings, 200 iterations would take about 34× what one "
                               "request may use here; capped at 5 iterations.")
+    assert spikes.affordable_scan(20_000, 500).max_iter == 3  # the default scan, k = 2 … 10: sum of k 54
     with pytest.raises(InputError, match=r"100,000 waveforms of 2,000 samples.*even at one iteration per fit"):
         spikes.affordable_scan(100_000, 2_000)
 
