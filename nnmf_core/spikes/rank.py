@@ -608,7 +608,7 @@ def affordable_scan(
     >>> affordable_scan(1_000, 150)
     AffordableScan(max_iter=200, note=None)
     >>> affordable_scan(20_000, 500).max_iter
-    5
+    3
     """
     ks = [int(k) for k in ks]
     if not ks:
