@@ -28,7 +28,7 @@ from nnmf_core import spikes
 KEY_PREFIX = "spike_"
 #: Whole-number settings and their allowed ranges (inclusive).
 INTEGER_LIMITS = {
-    "rank": (2, 8),
+    "rank": (2, max(spikes.SCAN_RANKS)),  # any rank the scan can suggest
     "max_iter": (50, 5000),
     "restarts": (1, 10),
     "seed": (0, 1_000_000),

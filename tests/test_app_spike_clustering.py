@@ -128,6 +128,16 @@ def test_changing_the_rank_changes_the_panels():
     assert sum(int(title.split("(")[1].rstrip(")")) for title in panels(at)[1:]) == 120
 
 
+def test_every_rank_the_scan_can_suggest_can_be_used_and_has_colours_of_its_own():
+    at = fresh()  # the bundled 1,000 waveforms: enough for 10 clusters
+    submit_rank(at, 10)
+    assert_clean(at)
+    assert at.number_input(key="spike_rank").value == 10
+    assert [title.split(" (")[0] for title in panels(at)][1:] == [f"Cluster {c}" for c in range(10)]
+    scales = [trace["colorscale"][-1][1] for trace in panels_figure(at)["data"] if trace["type"] == "heatmap"]
+    assert len(set(scales[1:])) == 10  # the all-waveforms panel, then one colour per cluster
+
+
 def test_organoid_layout_upload_detects_the_label_column_as_reference():
     at = upload(fresh(), "organoids.csv", spikes_csv())
     assert_clean(at)

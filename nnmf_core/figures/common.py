@@ -11,13 +11,15 @@ import plotly.graph_objects as go
 
 from nnmf_core.images import png_bytes
 
-#: Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+#: Okabe & Ito's eight colours (told apart with every common colour-vision deficiency), then wine and teal
+#: from Paul Tol's muted scheme: one colour each for up to 10 clusters, the most the rank scan suggests.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#882255",
+           "#44AA99"]
 FONT = dict(family="Source Sans Pro, sans-serif", size=13)
 
 
 def cluster_colour(index: int) -> str:
-    """The palette colour of cluster/component ``index`` (cycles after 8)."""
+    """The palette colour of cluster/component ``index`` (cycles after 10)."""
     return PALETTE[index % len(PALETTE)]
 
 
