@@ -75,6 +75,16 @@ def test_panels_as_lines_have_one_webgl_trace_per_cluster_with_nan_separators(cl
     assert means["mean of all"].line.dash == "dash" and means["mean of all"].line.color == "#000000"
 
 
+def test_a_cluster_drawn_in_black_gets_a_white_mean_line():
+    labels = np.arange(40) % 8  # cluster 7 takes the palette's black
+    waveforms = np.sin(np.linspace(0, 3, 12))[None, :] * (1 + labels[:, None]).astype(float)
+    assert PALETTE[7] == "#000000"
+    fig = spike_panels_figure(waveforms, labels, 8)
+    colours = {trace.name: trace.line.color for trace in fig.data if trace.name.startswith("mean of")}
+    assert colours.pop("mean of cluster 7") == "#FFFFFF"
+    assert set(colours.values()) == {"#000000"}  # the grey 'all' panel and the seven lighter clusters
+
+
 def test_panels_share_the_y_axis_and_wrap_into_rows(clustered):
     waveforms, labels = clustered
     fig = spike_panels_figure(waveforms, labels, 3, panels_per_row=2)

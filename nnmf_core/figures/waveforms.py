@@ -35,7 +35,17 @@ AMPLITUDE_BINS = (24, 80)
 #: Single waveforms drawn over each density image.
 EXAMPLE_WAVEFORMS = 3
 _MEAN_LINE = dict(color="#000000", width=2, dash="dash")
+#: The mean of a cluster drawn in a colour this dark (relative luminance, 0 … 1) is dashed white instead: a black
+#: dashed line does not show on a black density image.
+_DARK_LUMINANCE = 0.2
 _ALL_COLOUR = "#5A5A5A"
+
+
+def _mean_line(colour: str) -> dict:
+    """The dashed mean line of a panel drawn in ``colour``: black, or white on a dark colour."""
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return _MEAN_LINE if luminance >= _DARK_LUMINANCE else dict(_MEAN_LINE, color="#FFFFFF")
 
 
 def _rgba(colour: str, alpha: float, shade: float = 1.0) -> str:
@@ -274,7 +284,7 @@ def _panel_traces(members: np.ndarray, colour: str, name: str, *, x: np.ndarray,
                                        line=dict(color=_rgba(colour, _line_alpha(drawn.shape[0])), width=1)))
         if mean is not None:
             kind = go.Scatter if edges is not None else go.Scattergl  # WebGL draws above SVG: the mean stays on top
-            traces.append(kind(x0=float(x[0]), dx=step, y=mean[channel], mode="lines", name=mean_name, line=_MEAN_LINE,
+            traces.append(kind(x0=float(x[0]), dx=step, y=mean[channel], mode="lines", name=mean_name, line=_mean_line(colour),
                                hovertemplate=f"mean of {name}{where}<br>{hover}<br>{amplitude}<extra></extra>"))
     return per_channel
 
