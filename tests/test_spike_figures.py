@@ -20,6 +20,7 @@ from nnmf_core.figures import (
     spike_weights_heatmap,
     waveform_density,
 )
+from nnmf_core.figures.common import SVG_MAX_MARKERS
 
 
 @pytest.fixture
@@ -216,11 +217,13 @@ def test_weights_heatmap_thins_wide_matrices_evenly():
     assert 45 <= (strip.z[0] == 0).sum() <= 55
 
 
-def test_scatter_has_one_webgl_trace_per_cluster_with_hover_text(clustered):
+def test_scatter_has_one_trace_per_cluster_with_hover_text_svg_for_few_webgl_for_many(clustered):
     waveforms, labels = clustered
     ids = [f"w{i}" for i in range(labels.size)]
     fig = spike_scatter_figure(waveforms[:, :2], labels, 3, axis_titles=("PC1", "PC2"), title="S", hover_text=ids)
-    assert len(fig.data) == 3 and all(isinstance(trace, go.Scattergl) for trace in fig.data)
+    assert len(fig.data) == 3 and all(type(trace) is go.Scatter for trace in fig.data)  # 30 markers: SVG
+    many = np.arange(SVG_MAX_MARKERS + 1) % 3
+    assert all(type(trace) is go.Scattergl for trace in spike_scatter_figure(np.ones((many.size, 2)), many, 3).data)
     assert [trace.name for trace in fig.data] == ["cluster 0 (8)", "cluster 1 (10)", "cluster 2 (12)"]
     members = np.flatnonzero(labels == 1)
     assert list(fig.data[1].text) == [ids[i] for i in members]

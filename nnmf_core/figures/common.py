@@ -16,6 +16,15 @@ from nnmf_core.images import png_bytes
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#882255",
            "#44AA99"]
 FONT = dict(family="Source Sans Pro, sans-serif", size=13)
+#: Up to this many markers in one figure are SVG (``go.Scatter``), more are WebGL (``go.Scattergl``). A WebGL
+#: context costs more to start than a couple of thousand SVG markers take to draw (1,000 markers in headless
+#: Chromium without a GPU: 200–320 ms as WebGL, 60–130 ms as SVG), and a browser keeps only so many contexts alive.
+SVG_MAX_MARKERS = 2_000
+
+
+def marker_trace(n_markers: int):
+    """The trace type for ``n_markers`` markers: ``go.Scatter`` up to :data:`SVG_MAX_MARKERS`, else ``go.Scattergl``."""
+    return go.Scatter if n_markers <= SVG_MAX_MARKERS else go.Scattergl
 
 
 def cluster_colour(index: int) -> str:

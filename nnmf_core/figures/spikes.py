@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nnmf_core.figures.common import PALETTE, cluster_colour, styled
+from nnmf_core.figures.common import PALETTE, cluster_colour, marker_trace, styled
 from nnmf_core.figures.waveforms import (  # noqa: F401 (spike_panels_figure and its constants are re-exported)
     MAX_DRAWN_WAVEFORMS,
     SPIKE_PANELS_PER_ROW,
@@ -118,7 +118,8 @@ def spike_weights_heatmap(H: np.ndarray, labels: np.ndarray, n_clusters: int | N
 def spike_scatter_figure(points: np.ndarray, labels: np.ndarray, n_clusters: int | None = None, *,
                          axis_titles: Sequence[str] = ("x", "y"), title: str | None = None,
                          hover_text: Sequence[str] | None = None, height: int = 400) -> go.Figure:
-    """Waveforms as points in two dimensions, one ``go.Scattergl`` trace per cluster.
+    """Waveforms as points in two dimensions, one trace per cluster (SVG up to
+    :data:`~nnmf_core.figures.common.SVG_MAX_MARKERS` waveforms, WebGL beyond).
 
     Parameters
     ----------
@@ -132,10 +133,11 @@ def spike_scatter_figure(points: np.ndarray, labels: np.ndarray, n_clusters: int
     labels = np.asarray(labels)
     k = int(labels.max()) + 1 if n_clusters is None else int(n_clusters)
     fig = go.Figure()
+    trace = marker_trace(labels.size)
     for c in range(k):
         members = np.flatnonzero(labels == c)
         text = None if hover_text is None else [hover_text[i] for i in members]
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(trace(
             x=P[members, 0], y=P[members, 1], mode="markers", name=f"cluster {c} ({members.size:,})",
             marker=dict(color=cluster_colour(c), size=5, opacity=0.7), text=text,
             hovertemplate=("%{text}<br>" if text is not None else "") + f"cluster {c}<extra></extra>"))
