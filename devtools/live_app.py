@@ -122,14 +122,11 @@ def screenshot(page, name: str) -> Path:
 
 
 def metric_values(page) -> dict[str, str]:
-    """Every st.metric on the page: label -> value as shown."""
-    metrics = page.locator('[data-testid="stMetric"]')
-    values = {}
-    for index in range(metrics.count()):
-        metric = metrics.nth(index)
-        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
-        values[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
-    return values
+    """Every st.metric on the page: label -> value as shown, read in one pass in the browser (one by one, a
+    rerender between two reads could skip a metric or read one twice)."""
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')]
+        .map(metric => [metric.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
+                        metric.querySelector('[data-testid="stMetricValue"]').innerText.trim()]))""")
 
 
 def submit_sidebar_form(page, label: str) -> None:
