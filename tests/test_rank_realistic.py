@@ -32,4 +32,4 @@ def test_the_suggested_rank_is_the_number_of_units(design):
             suggestion.reason
     if recording.n_units == 3:  # three units are told exactly
         assert suggestion.k == 3, suggestion.reason
-    assert "Prediction strength agrees" in suggestion.reason or suggestion.unsure
+    assert "Separation d′ agrees" in suggestion.reason or suggestion.unsure

@@ -209,11 +209,11 @@ def test_an_unsure_suggestion_says_so_first(separation, alternatives):
 
 
 @pytest.mark.parametrize("strength, k, alternatives, sentence", [
-    ([0.99, 0.95, 0.90, 0.30], 4, (), "Prediction strength agrees: it falls the most after k = 4 and does not come "
-                                      "back (0.90 at k = 4, at most 0.30 at any larger k"),
-    ([0.99, 0.98, 0.75, 0.40], 4, (), "Prediction strength agrees: it falls the most after k = 4"),  # under 0.8
+    ([0.99, 0.95, 0.90, 0.30], 4, (), "Prediction strength: it falls the most after k = 4 and does not come back "
+                                      "(0.90 at k = 4, at most 0.30 at any larger k"),
+    ([0.99, 0.98, 0.75, 0.40], 4, (), "Separation d′ agrees: k = 4 is the largest k"),  # under 0.8, yet the fall
     ([0.99, 0.95, 0.60, 0.40], 3, (4,), "Separation d′ points to k = 4 instead: k = 4 is the largest k"),
-    ([0.99, 0.50, 0.95, 0.45], 4, (), "Prediction strength agrees: it falls the most after k = 4"),  # the dip at 3 comes back
+    ([0.99, 0.50, 0.95, 0.45], 4, (), "Prediction strength: it falls the most after k = 4"),  # the dip at 3 comes back
     ([0.99, 0.60, 0.50, 0.45], 2, (4,), "Prediction strength: it falls the most after k = 2"),
     ([0.99, 0.95, 0.90, 0.85], 4, (5,), "At k = 5 the prediction strength is still 0.85, at least 0.8: a further "
                                         "unit is possible."),
@@ -240,7 +240,7 @@ def test_a_next_k_whose_prediction_strength_nearly_holds_is_left_open(strength_a
     assert suggestion.k == suggested_rank(scan) == 4 and suggestion.alternatives == alternatives
     left_open = f"At k = 5 the prediction strength is {strength_at_5:.2f}, within 0.05 of 0.8: a further unit is possible."
     assert (left_open in suggestion.reason) == bool(alternatives)
-    assert suggestion.reason.startswith("k = 4 (unsure: k = 5 explains" if alternatives else "k = 4 is the largest")
+    assert suggestion.reason.startswith("k = 4 (unsure: k = 5 explains" if alternatives else "Prediction strength: it falls")
 
 
 def test_the_largest_k_scanned_is_left_open_while_its_clusters_still_hold():

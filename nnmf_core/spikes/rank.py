@@ -477,14 +477,16 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
         alternatives, sentences = _separation_evidence(k, ks, d)
     if "prediction_strength" in scan.columns:
         strengths = dict(zip(ks, scan["prediction_strength"].astype(float)))
-        predicted, evidence = _prediction_evidence(k, ks, strengths)
-        if predicted is not None and predicted != k:
+        predicted, evidence = _prediction_evidence(ks, strengths)
+        if predicted is not None:  # prediction strength decides and speaks first; the separation agrees or not
             separation = " ".join(sentences)
             separation = separation[0].lower() + separation[1:] if separation.startswith("No ") else separation
-            sentences = [evidence, f"Separation d′ points to k = {k} instead: {separation}"]
-            k, alternatives, cautioned = predicted, [k], False
-        elif evidence:
-            sentences.append(evidence)
+            if predicted != k:
+                sentences = [evidence, f"Separation d′ points to k = {k} instead: {separation}"]
+                k, alternatives = predicted, [k]
+            else:
+                sentences = [evidence, f"Separation d′ agrees: {separation}"]
+            cautioned = False  # the caution, if any, is no longer the first sentence: "unsure" goes first
         nearly = k + 1
         if (predicted is not None and nearly in strengths and nearly not in alternatives
                 and strengths[nearly] >= PREDICTION_STRENGTH_THRESHOLD - PREDICTION_STRENGTH_MARGIN):
@@ -539,9 +541,9 @@ def _separation_evidence(k: int, ks: list, d: dict) -> tuple[list, list]:
     return alternatives, sentences
 
 
-def _prediction_evidence(k: int, ks: list, strengths: dict) -> tuple[int | None, str]:
+def _prediction_evidence(ks: list, strengths: dict) -> tuple[int | None, str]:
     """The rank prediction strength points to (None when no k has one), and
-    a sentence that says why, and whether it agrees with ``k``.
+    a sentence that says why.
 
     The rank is the scanned k whose prediction strength is the largest
     multiple of the highest strength of any larger k scanned (ties: the
@@ -560,7 +562,7 @@ def _prediction_evidence(k: int, ks: list, strengths: dict) -> tuple[int | None,
         why = (f"no k keeps more than {PREDICTION_STRENGTH_CUT:.0%} of every cluster's pairs together from one half "
                f"of the waveforms to the other, about what a unit cut in two keeps; k = {predicted} comes closest "
                f"({strengths[predicted]:.2f}).")
-        return predicted, ("Prediction strength agrees: " if predicted == k else "Prediction strength: ") + why
+        return predicted, "Prediction strength: " + why
     falls = {j: strengths[j] / max(best_after[j], 1e-3) for j in best_after}
     predicted = max(falls, key=lambda j: (falls[j], j))
     if falls[predicted] <= 1:
@@ -572,7 +574,7 @@ def _prediction_evidence(k: int, ks: list, strengths: dict) -> tuple[int | None,
                f"k = {predicted}, at most {best_after[predicted]:.2f} at any larger k: the least share of a "
                f"cluster's pairs that clusters found in the other half of the waveforms keep together). Past the "
                f"number of units, a cluster is a unit cut in two, which the other half does not cut the same way.")
-    return predicted, ("Prediction strength agrees: " if predicted == k else "Prediction strength: ") + why
+    return predicted, "Prediction strength: " + why
 
 
 class AffordableScan(NamedTuple):
