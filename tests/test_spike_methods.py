@@ -215,10 +215,10 @@ def test_an_unsure_suggestion_says_so_first(separation, alternatives):
     ([0.99, 0.95, 0.60, 0.40], 3, (4,), "Separation d′ points to k = 4 instead: k = 4 is the largest k"),
     ([0.99, 0.50, 0.95, 0.45], 4, (), "Prediction strength: it falls the most after k = 4"),  # the dip at 3 comes back
     ([0.99, 0.60, 0.50, 0.45], 2, (4,), "Prediction strength: it falls the most after k = 2"),
-    ([0.99, 0.95, 0.90, 0.85], 4, (5,), "At k = 5 the prediction strength is still 0.85, at least 0.8: a further "
-                                        "unit is possible."),
-    ([1.0, 1.0, 1.0, 1.0], 5, (4,), "Prediction strength: it does not fall anywhere in the scan (at least 1.00 "
-                                    "up to k = 5, 1.00 there): there may be more units than the scan reached."),
+    ([0.99, 0.95, 0.90, 0.85], 5, (4,), "Prediction strength: at k = 5, the largest k scanned, clusters found in one "
+                                        "half of the waveforms still keep 0.85 of every cluster's pairs together in "
+                                        "the other half, against about 0.5 once a unit is cut in two"),
+    ([1.0, 1.0, 1.0, 1.0], 5, (4,), "the fall may lie beyond the scan, and there may be more units than it reached."),
     ([0.99, 0.90, 0.99, 0.45], 4, (), "it falls the most after k = 4"),  # a fall that comes back does not count
     ([0.45, 0.40, 0.35, 0.30], 2, (4,), "no k keeps more than 50% of every cluster's pairs together"),
 ])
@@ -234,8 +234,8 @@ def test_prediction_strength_suggests_and_separation_doubts(strength, k, alterna
 
 @pytest.mark.parametrize("strength_at_5, alternatives", [(0.77, (5,)), (0.74, ())])
 def test_a_next_k_whose_prediction_strength_nearly_holds_is_left_open(strength_at_5, alternatives):
-    scan = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [8.0, 7.5, 6.1, 2.2],
-                         "prediction_strength": [0.99, 0.95, 0.90, strength_at_5]})
+    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6], "separation": [8.0, 7.5, 6.1, 2.2, 2.0],
+                         "prediction_strength": [0.99, 0.99, 0.99, strength_at_5, 0.62]})
     suggestion = rank_suggestion(scan)
     assert suggestion.k == suggested_rank(scan) == 4 and suggestion.alternatives == alternatives
     left_open = f"At k = 5 the prediction strength is {strength_at_5:.2f}, within 0.05 of 0.8: a further unit is possible."
@@ -243,14 +243,16 @@ def test_a_next_k_whose_prediction_strength_nearly_holds_is_left_open(strength_a
     assert suggestion.reason.startswith("k = 4 (unsure: k = 5 explains" if alternatives else "Prediction strength: it falls")
 
 
-def test_the_largest_k_scanned_is_left_open_while_its_clusters_still_hold():
-    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6], "separation": [8.0, 7.5, 6.1, 2.2, 2.0],
-                         "prediction_strength": [0.99, 0.95, 0.90, 0.45, 0.82]})
+def test_a_scan_that_ends_while_its_clusters_hold_suggests_its_largest_k_and_leaves_the_fall_seen_open():
+    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6], "separation": [8.0, 7.5, 2.5, 6.0, 5.0],
+                         "prediction_strength": [0.99, 0.95, 0.60, 0.97, 0.92]})
     suggestion = rank_suggestion(scan)
-    assert suggestion.k == suggested_rank(scan) == 4 and suggestion.alternatives == (6,)
-    assert suggestion.reason.startswith("k = 4 (unsure: k = 6 explains the data about as well).")
-    assert ("At k = 6, the largest k scanned, the prediction strength is still 0.82 (at least 0.8): there may be "
-            "more units than the scan reached.") in suggestion.reason
+    assert suggestion.k == suggested_rank(scan) == 6 and suggestion.alternatives == (5,)  # 0.97 → 0.92 after 5
+    assert suggestion.reason.startswith("k = 6 (unsure: k = 5 explains the data about as well). Prediction "
+                                        "strength: at k = 6, the largest k scanned,")
+    assert "Separation d′ agrees: k = 6 is the largest k" in suggestion.reason
+    shorter = rank_suggestion(scan[scan["k"] <= 5])  # the same waveforms scanned to 5: the fall after 5 is not seen
+    assert shorter.k == 5 and "the fall may lie beyond the scan" in shorter.reason
 
 
 def test_without_a_separated_k_the_separation_still_reads_as_one_sentence():

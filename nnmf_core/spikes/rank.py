@@ -355,7 +355,10 @@ def suggested_rank(scan: pd.DataFrame) -> int:
     may dip at a k where two groupings of the units are about as good); past
     it, a cluster is a unit cut in two, which the other half does not cut
     the same way, and it falls to about 0.5 (:data:`PREDICTION_STRENGTH_CUT`;
-    the suggestion must hold more than that). Without that column: the
+    the suggestion must hold more than that). After the largest k scanned
+    the fall is not seen and is taken to be to 0.5, so a scan that ends
+    while its clusters still hold well suggests its largest k, unsure.
+    Without that column: the
     **largest k whose two closest clusters are still at least**
     :data:`SEPARATION_THRESHOLD` = 4 d′ apart (``separation`` column); if no
     k reaches it, the k with the largest separation (ties: the smaller k).
@@ -373,7 +376,8 @@ def suggested_rank(scan: pd.DataFrame) -> int:
     within one of it on 56; the paper's own rule, the largest k whose
     strength is at least :data:`PREDICTION_STRENGTH_THRESHOLD` = 0.8, on 36
     and 48, because the true k's strength is often under 0.8 (on 18 of 42
-    recordings) while still well above every larger k's.
+    recordings) while still well above every larger k's. Scanned only to
+    k = 8: 43 and 58 against 36 and 48.
 
     Why not the consensus scores: when k exceeds the
     number of units, the clustering cuts one unit in two — and cuts it the
@@ -477,7 +481,7 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
         alternatives, sentences = _separation_evidence(k, ks, d)
     if "prediction_strength" in scan.columns:
         strengths = dict(zip(ks, scan["prediction_strength"].astype(float)))
-        predicted, evidence = _prediction_evidence(ks, strengths)
+        predicted, evidence, left_open = _prediction_evidence(ks, strengths)
         if predicted is not None:  # prediction strength decides and speaks first; the separation agrees or not
             separation = " ".join(sentences)
             separation = separation[0].lower() + separation[1:] if separation.startswith("No ") else separation
@@ -486,6 +490,7 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
                 k, alternatives = predicted, [k]
             else:
                 sentences = [evidence, f"Separation d′ agrees: {separation}"]
+            alternatives += [j for j in left_open if j not in alternatives and j != k]
             cautioned = False  # the caution, if any, is no longer the first sentence: "unsure" goes first
         nearly = k + 1
         if (predicted is not None and nearly in strengths and nearly not in alternatives
@@ -541,40 +546,47 @@ def _separation_evidence(k: int, ks: list, d: dict) -> tuple[list, list]:
     return alternatives, sentences
 
 
-def _prediction_evidence(ks: list, strengths: dict) -> tuple[int | None, str]:
-    """The rank prediction strength points to (None when no k has one), and
-    a sentence that says why.
+def _prediction_evidence(ks: list, strengths: dict) -> tuple[int | None, str, tuple]:
+    """The rank prediction strength points to (None when no k has one), a
+    sentence that says why, and the other ranks it leaves open.
 
     The rank is the scanned k whose prediction strength is the largest
     multiple of the highest strength of any larger k scanned (ties: the
     larger k): the k after which it falls the most and does not come back,
-    among the ks whose strength is above :data:`PREDICTION_STRENGTH_CUT`;
-    the largest k scanned when it falls nowhere; the k with the highest
-    strength when no k is above the cut.
+    among the ks whose strength is above :data:`PREDICTION_STRENGTH_CUT`.
+    After the largest k scanned, the fall is not seen: it is taken to be to
+    :data:`PREDICTION_STRENGTH_CUT`, what the next k would keep if it cut a
+    unit, and when that wins, the largest fall seen is left open. The k with
+    the highest strength when no k is above the cut.
     """
     scored = [j for j in ks if np.isfinite(strengths[j])]
     if not scored:
-        return None, ""
-    best_after = {j: max(strengths[i] for i in scored if i > j) for j in scored[:-1]
-                  if strengths[j] > PREDICTION_STRENGTH_CUT}
-    if not best_after:
+        return None, "", ()
+    cut = PREDICTION_STRENGTH_CUT
+    falls = {j: strengths[j] / max(max(strengths[i] for i in scored if i > j), 1e-3) for j in scored[:-1]
+             if strengths[j] > cut}
+    last = scored[-1]
+    if strengths[last] > cut:
+        falls[last] = strengths[last] / cut
+    if not falls:
         predicted = max(scored, key=strengths.get)
-        why = (f"no k keeps more than {PREDICTION_STRENGTH_CUT:.0%} of every cluster's pairs together from one half "
-               f"of the waveforms to the other, about what a unit cut in two keeps; k = {predicted} comes closest "
-               f"({strengths[predicted]:.2f}).")
-        return predicted, "Prediction strength: " + why
-    falls = {j: strengths[j] / max(best_after[j], 1e-3) for j in best_after}
+        return predicted, (f"Prediction strength: no k keeps more than {cut:.0%} of every cluster's pairs together "
+                           f"from one half of the waveforms to the other, about what a unit cut in two keeps; "
+                           f"k = {predicted} comes closest ({strengths[predicted]:.2f})."), ()
     predicted = max(falls, key=lambda j: (falls[j], j))
-    if falls[predicted] <= 1:
-        predicted = scored[-1]
-        why = (f"it does not fall anywhere in the scan (at least {min(strengths[j] for j in best_after):.2f} up to "
-               f"k = {predicted}, {strengths[predicted]:.2f} there): there may be more units than the scan reached.")
-    else:
-        why = (f"it falls the most after k = {predicted} and does not come back ({strengths[predicted]:.2f} at "
-               f"k = {predicted}, at most {best_after[predicted]:.2f} at any larger k: the least share of a "
-               f"cluster's pairs that clusters found in the other half of the waveforms keep together). Past the "
-               f"number of units, a cluster is a unit cut in two, which the other half does not cut the same way.")
-    return predicted, "Prediction strength: " + why
+    if predicted == last:
+        seen = [j for j in falls if j != last and falls[j] > 1]
+        why = (f"at k = {last}, the largest k scanned, clusters found in one half of the waveforms still keep "
+               f"{strengths[last]:.2f} of every cluster's pairs together in the other half, against about "
+               f"{cut:g} once a unit is cut in two: the fall may lie beyond the scan, and there may be more units "
+               f"than it reached.")
+        return predicted, "Prediction strength: " + why, (max(seen, key=falls.get),) if seen else ()
+    after = max(strengths[i] for i in scored if i > predicted)
+    why = (f"it falls the most after k = {predicted} and does not come back ({strengths[predicted]:.2f} at "
+           f"k = {predicted}, at most {after:.2f} at any larger k: the least share of a cluster's pairs that clusters "
+           f"found in the other half of the waveforms keep together). Past the number of units, a cluster is a unit "
+           f"cut in two, which the other half does not cut the same way.")
+    return predicted, "Prediction strength: " + why, ()
 
 
 class AffordableScan(NamedTuple):
