@@ -30,7 +30,7 @@ one job per module:
   :func:`matched_accuracy`.
 * :mod:`~nnmf_core.spikes.rank` — :func:`rank_scan` (with
   :func:`consensus_matrix`, :func:`cophenetic_correlation` and
-  :func:`prediction_strength`),
+  :func:`prediction_strength`); :mod:`~nnmf_core.spikes.rank_rule` —
   :func:`suggested_rank`, :func:`suggestion_reason` and
   :func:`rank_suggestion` (with the ranks it cannot rule out).
 * :mod:`~nnmf_core.spikes.comparison` — :func:`compare_methods` and
@@ -179,22 +179,24 @@ from nnmf_core.spikes.physiology import (
     spike_train_table,
 )
 from nnmf_core.spikes.rank import (
-    CUT_UNIT_SEPARATION,
     MAX_CONSENSUS_WAVEFORMS,
     PREDICTION_SPLITS,
-    PREDICTION_STRENGTH_CUT,
-    PREDICTION_STRENGTH_MARGIN,
-    PREDICTION_STRENGTH_THRESHOLD,
     SCAN_RANKS,
-    SEPARATION_THRESHOLD,
-    UNSURE_MARGIN,
     AffordableScan,
-    RankSuggestion,
     affordable_scan,
     consensus_matrix,
     cophenetic_correlation,
     prediction_strength,
     rank_scan,
+)
+from nnmf_core.spikes.rank_rule import (
+    CUT_UNIT_SEPARATION,
+    PREDICTION_STRENGTH_CUT,
+    PREDICTION_STRENGTH_MARGIN,
+    PREDICTION_STRENGTH_THRESHOLD,
+    SEPARATION_THRESHOLD,
+    UNSURE_MARGIN,
+    RankSuggestion,
     rank_suggestion,
     suggested_rank,
     suggestion_reason,
