@@ -14,12 +14,12 @@ from nnmf_core import InputError, figures, spikes
 
 def rank_tab(table, settings, source_key: str, k: int) -> None:
     """Scan k = 2 … 10, draw the criteria, suggest a rank and offer to use it."""
-    st.markdown(f"For k = {state.SCAN_RANKS[0]} … {state.SCAN_RANKS[-1]}: eight fits from random starts each, with the "
+    st.markdown(f"For k = {spikes.SCAN_RANKS[0]} … {spikes.SCAN_RANKS[-1]}: eight fits from random starts each, with the "
                 "method in the sidebar, scored by fit, reproducibility, separation d′ (the distance of the "
                 "two closest cluster means in units of their spread) and prediction strength (do clusters found "
                 "in one half of the waveforms keep the other half's clusters together?).")
 
-    scan_ranks = [r for r in state.SCAN_RANKS if r <= table.n_waveforms]
+    scan_ranks = [r for r in spikes.SCAN_RANKS if r <= table.n_waveforms]
 
     def scanned():
         bar = st.progress(0.0, text="Scanning ranks …")

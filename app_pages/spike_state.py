@@ -36,8 +36,6 @@ INTEGER_LIMITS = {
 }
 #: Step between the iteration counts offered.
 MAX_ITER_STEP = 50
-#: The ranks the rank tab scans: the library's default scan.
-SCAN_RANKS = spikes.SCAN_RANKS
 
 #: The bundled examples: name -> (choice in the sidebar, what the page says it is).
 EXAMPLES = {
