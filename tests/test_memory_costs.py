@@ -34,20 +34,21 @@ def _traced_peak(compute) -> int:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize("transform", ["split", "shift"])
-def test_a_comparison_takes_less_than_its_estimate(transform):
-    X, _ = _waveforms(12_000, 120)
+@pytest.mark.parametrize("transform, channels", [("split", 1), ("shift", 1), ("split", 4)])
+def test_a_comparison_takes_less_than_its_estimate(transform, channels):
+    X, _ = _waveforms(12_000, 120)  # 4 channels: rows of 4 × 30 samples, aligned first
     peak = _traced_peak(lambda: spikes.compare_methods(X, 4, transform=transform, max_iter=20, article_max_iter=20,
-                                                       random_state=0))
+                                                       random_state=0, channels=channels))
     estimate = spikes.job_memory_bytes("comparison", *X.shape)
     assert peak < estimate
     # and the estimate is not so loose that the gate would keep the server idle
     assert estimate < 4 * peak
 
 
-def test_a_rank_scan_takes_less_than_its_estimate():
+@pytest.mark.parametrize("channels", [1, 3])  # 3 channels of 30 samples: aligned first
+def test_a_rank_scan_takes_less_than_its_estimate(channels):
     X, _ = _waveforms(5_000, 90)
-    peak = _traced_peak(lambda: spikes.rank_scan(X, [2, 3, 4], max_iter=10, random_state=0))
+    peak = _traced_peak(lambda: spikes.rank_scan(X, [2, 3, 4], max_iter=10, random_state=0, channels=channels))
     assert peak < spikes.job_memory_bytes("rank scan", *X.shape)
 
 

@@ -15,6 +15,10 @@ one job per module:
   column) and spike times (time or sample-index column).
 * :mod:`~nnmf_core.spikes.options` — the label tables :data:`TRANSFORMS` and
   :data:`ASSIGNMENTS`, the defaults, and :func:`method_name`.
+* :mod:`~nnmf_core.spikes.alignment` — :func:`aligned_waveforms`, every
+  spike moved by the fraction of a sample that best matches it to the mean
+  spike (what :func:`cluster_waveforms` does first to rows of several
+  channels), and :func:`shifted_waveforms`.
 * :mod:`~nnmf_core.spikes.transforms` — :func:`nonnegative`, three ways to
   make signed waveforms non-negative, and the way back to templates.
 * :mod:`~nnmf_core.spikes.clustering` — :func:`cluster_waveforms`: NMF (from
@@ -70,6 +74,7 @@ True
 """
 
 from nnmf_core.datasets import synthetic_spikes
+from nnmf_core.spikes.alignment import MAX_ALIGNMENT_SHIFT, Alignment, aligned_waveforms, shifted_waveforms
 from nnmf_core.spikes.array_reader import (
     MAX_ARRAY_FILE_BYTES,
     MAX_ARRAY_VALUES,
@@ -314,6 +319,10 @@ __all__ = [
     "method_name",
     "nonnegative",
     "pca_kmeans",
+    "Alignment",
+    "aligned_waveforms",
+    "shifted_waveforms",
+    "MAX_ALIGNMENT_SHIFT",
     "quality_report",
     "rank_scan",
     "read_waveforms",

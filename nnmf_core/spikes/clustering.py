@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import NMFResult, factorize
+from nnmf_core.spikes.alignment import MAX_ALIGNMENT_SHIFT, _aligned, _shifted
 from nnmf_core.spikes.channels import checked_channels
 from nnmf_core.spikes.features import (
     AMPLITUDE_WEIGHT,
@@ -194,6 +195,11 @@ class SpikeClustering:
         The clusters every restart on its own would have given.
     channels : int
         Channels in every row (C channels × T samples, one after another).
+    shifts : ndarray of float64, shape (n_waveforms,), or None
+        How far every waveform was moved (in samples) before it was
+        clustered (:func:`~nnmf_core.spikes.aligned_waveforms`); None when
+        the waveforms were not aligned. W, H, V and the labels are those of
+        the moved waveforms.
     """
 
     labels: np.ndarray
@@ -209,6 +215,7 @@ class SpikeClustering:
     restart_losses: np.ndarray
     restart_labels: list
     channels: int = 1
+    shifts: np.ndarray | None = None
 
     @property
     def k(self) -> int:
@@ -239,6 +246,8 @@ class SpikeClustering:
         X = _checked_waveforms(waveforms)
         if X.shape[0] != self.H.shape[1]:
             raise InputError(f"{X.shape[0]:,} waveforms were given; {self.H.shape[1]:,} were clustered.")
+        if self.shifts is not None:
+            X = _shifted(X, self.shifts, self.channels)
         return _nonnegative(X, self.transform, self.result.W.dtype).V
 
 
@@ -277,8 +286,9 @@ def cluster_waveforms(
     dtype=np.float32,
     on_iteration=None,
     channels: int = 1,
+    align: bool | None = None,
 ) -> SpikeClustering:
-    """Cluster spike waveforms with NMF: transform, factor, assign, renumber.
+    """Cluster spike waveforms with NMF: align, transform, factor, assign, renumber.
 
     Runs :func:`~nnmf_core.factorize.factorize` with ``n_restarts`` restarts —
     the first from ``init``, the others from seeded random starts (all random
@@ -287,7 +297,8 @@ def cluster_waveforms(
     and numbers them in :func:`stable_order`. Every restart's fit is also
     assigned on its own, for :attr:`SpikeClustering.restart_agreement`.
 
-    The defaults — split, HALS at rank k, 2 restarts, then a Gaussian mixture
+    The defaults — rows of several channels aligned to the mean waveform
+    first (``align``), split, HALS at rank k, 2 restarts, then a Gaussian mixture
     with one shared covariance on every waveform's mix of templates and log
     amplitude (:func:`~nnmf_core.spikes.shape_amplitude_features`), started
     from trimmed k-means, then rounds of nearest mean waveform (trimmed
@@ -297,9 +308,9 @@ def cluster_waveforms(
     out the 5 % of waveforms farthest from every mean (overlapping spikes,
     which otherwise claim a cluster of their own and merge two units to pay
     for it); they are still assigned. These defaults find the units of
-    SpikeInterface's simulated recordings with mean ARI 0.86 on each of two
-    sets of 14 (PCA + k-means: 0.80 on both; ``bench/README.md``) and those
-    of the bundled sample with ARI 0.997. k-means on the unit-length columns of H
+    SpikeInterface's simulated recordings with mean ARI 0.85 over five draws
+    of 14 recordings (0.83–0.88 per draw; PCA + k-means: 0.79, 0.75–0.80;
+    ``bench/README.md``) and those of the bundled sample with ARI 0.997. k-means on the unit-length columns of H
     (``"kmeans"``) is as good on the bundled sample but merges units that
     differ only in amplitude (0.43 there). The article's argmax rule reaches
     only about 0.4–0.5: NMF learns *parts* (a trough, a peak) that several
@@ -340,7 +351,18 @@ def cluster_waveforms(
     channels : int
         Channels in every row (C channels × T samples, one after another);
         n_samples must split into ``channels`` equal parts. Kept on the
-        result; the method treats a row as one waveform whatever its channels.
+        result; the method treats a row as one waveform whatever its
+        channels, once it is aligned.
+    align : bool or None
+        Move every waveform by the fraction of a sample that best matches it
+        to the mean waveform first (:func:`~nnmf_core.spikes.aligned_waveforms`,
+        all channels of a row together, at most 1 sample either way). None
+        (the default) aligns rows of several channels: there the units share
+        one shape and differ by their size on each channel, and a spike's
+        sub-sample jitter would otherwise cut a unit in two (on the
+        4-channel recordings of the realistic benchmark, ``bench/README.md``).
+        On one channel the units differ by the timing of their own features,
+        which one shared reference would blur.
 
     Returns
     -------
@@ -359,7 +381,20 @@ def cluster_waveforms(
     return _cluster_waveforms(
         X, k, transform=transform, assignment=assignment, solver=solver, init=init, max_iter=max_iter, tol=tol,
         n_restarts=n_restarts, random_state=random_state, dtype=dtype, on_iteration=on_iteration, channels=channels,
+        align=_checked_align(align),
     )
+
+
+def _checked_align(align) -> bool | None:
+    """``align`` when it is True, False or None; else an InputError."""
+    if align is None or isinstance(align, (bool, np.bool_)):
+        return None if align is None else bool(align)
+    raise InputError(f"align must be True, False or None (align rows of several channels), not {align!r}.")
+
+
+def _aligns(align: bool | None, channels: int) -> bool:
+    """Whether waveforms of ``channels`` channels are aligned: ``align``, or when it is None, several channels."""
+    return channels > 1 if align is None else bool(align)
 
 
 def _checked_clustering(waveforms, k, transform: str, assignment: str, n_restarts, random_state) -> tuple[np.ndarray, int]:
@@ -385,12 +420,20 @@ def _checked_channel_count(n_samples: int, channels) -> int:
 def _cluster_waveforms(
     X: np.ndarray, k: int, *, transform: str, assignment: str, solver: str, init, max_iter: int, tol: float,
     n_restarts: int, random_state: int | None, dtype, on_iteration, channels: int = 1,
-    coordinates: np.ndarray | None = None,
+    coordinates: np.ndarray | None = None, align: bool | None = None,
 ) -> SpikeClustering:
     """:func:`cluster_waveforms` of checked arguments (see :func:`_checked_clustering`);
-    ``coordinates``: X's :func:`_coordinates_for` ``assignment``, made here when not given."""
+    ``coordinates``: X's :func:`_coordinates_for` ``assignment``, made here when not given
+    (of the aligned waveforms, when they are aligned)."""
     n_samples = X.shape[1]
+    shifts = None
+    if _aligns(align, channels):
+        X, shifts = _aligned(X, channels)
     V, description = _nonnegative(X, transform, dtype)
+    if shifts is not None:
+        description = (f"Aligned first: every waveform moved by the fraction of a sample (at most "
+                       f"{MAX_ALIGNMENT_SHIFT:g}, all its channels together) that best matches it to the mean waveform; "
+                       f"half of them moved by more than {np.median(np.abs(shifts)):.2f} sample. Then: {description}")
     entropy = _seed_sequence(random_state).entropy
     seed = int(entropy % 2**31)
     restart_labels = []
@@ -433,4 +476,5 @@ def _cluster_waveforms(
         restart_losses=np.asarray(fit.restart_losses),
         restart_labels=restart_labels,
         channels=channels,
+        shifts=shifts,
     )

@@ -17,7 +17,7 @@ from nnmf_core._text import counted, times
 from nnmf_core.factorize import MAX_FIT_COST, fit_cost, iterations_within_budget
 from nnmf_core.spikes.baseline import PcaKmeans, _pca_kmeans
 from nnmf_core.spikes.channels import checked_channels
-from nnmf_core.spikes.clustering import SpikeClustering, _checked_clustering, _cluster_waveforms
+from nnmf_core.spikes.clustering import SpikeClustering, _aligns, _checked_align, _checked_clustering, _cluster_waveforms
 from nnmf_core.spikes.metrics import _ari, _checked_pair, _matched_accuracy, matched_confusion_table, silhouette, stability
 from nnmf_core.spikes.options import DEFAULT_ASSIGNMENT, DEFAULT_RESTARTS, DEFAULT_TRANSFORM, method_name
 from nnmf_core.spikes.transforms import _rows_of_v
@@ -26,7 +26,7 @@ from nnmf_core.spikes.validation import _seed_sequence
 #: The reference notebook's recipe, for an honest comparison: every value
 #: shifted by the global minimum, Lee–Seung multiplicative updates from a
 #: random start for 1000 iterations, each waveform to its strongest template.
-ARTICLE_RECIPE = dict(transform="shift", solver="mu", init="random", max_iter=1000, assignment="argmax")
+ARTICLE_RECIPE = dict(transform="shift", solver="mu", init="random", max_iter=1000, assignment="argmax", align=False)
 #: Silhouettes are computed on at most this many waveforms (a seeded random
 #: subset, the same for every method): the score costs O(n²).
 MAX_SILHOUETTE_WAVEFORMS = 4_000
@@ -105,6 +105,7 @@ def compare_methods(
     on_iteration=None,
     article_max_iter: int | None = None,
     channels: int = 1,
+    align: bool | None = None,
 ) -> MethodComparison:
     """Cluster with the chosen NMF settings, with the article's recipe and with
     PCA + k-means, and score all three without reference labels.
@@ -126,6 +127,11 @@ def compare_methods(
     channels : int
         Channels in every row (C channels × T samples, one after another),
         passed to both NMF clusterings (see :func:`cluster_waveforms`).
+    align : bool or None
+        Whether the chosen clustering aligns the waveforms first (see
+        :func:`cluster_waveforms`; None: when there are several channels).
+        The article's recipe never does, and PCA + k-means sees the
+        waveforms as they are.
 
     Returns
     -------
@@ -141,13 +147,14 @@ def compare_methods(
     """
     X, k = _checked_clustering(waveforms, k, transform, assignment, n_restarts, random_state)
     channels = checked_channels(X.shape[1], channels)
+    align = _checked_align(align)
     chosen = _cluster_waveforms(
         X, k, transform=transform, assignment=assignment, solver=solver, init=init, max_iter=max_iter,
         tol=tol, n_restarts=n_restarts, random_state=random_state, dtype=np.float32, on_iteration=on_iteration,
-        channels=channels,
+        channels=channels, align=align,
     )
     recipe = dict(ARTICLE_RECIPE, max_iter=article_max_iter or ARTICLE_RECIPE["max_iter"])
-    if _is_article_recipe(transform, solver, assignment, init):
+    if _is_article_recipe(transform, solver, assignment, init) and not _aligns(align, channels):
         article = chosen
     else:
         article = _cluster_waveforms(X, k, tol=tol, n_restarts=n_restarts, random_state=random_state,
@@ -155,7 +162,7 @@ def compare_methods(
     seeds = [int(s.generate_state(1)[0] % 2**31) for s in _seed_sequence(random_state).spawn(max(int(n_restarts), 1))]
     baseline_runs = [_pca_kmeans(X, k, BASELINE_COMPONENTS, seed) for seed in seeds]
     names = {
-        "chosen": method_name(transform, solver, assignment),
+        "chosen": method_name(transform, solver, assignment, aligned=chosen.shifts is not None),
         "article": method_name(recipe["transform"], recipe["solver"], recipe["assignment"]) + " (the article)",
         "baseline": f"PCA ({BASELINE_COMPONENTS} components) + k-means",
     }

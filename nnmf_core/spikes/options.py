@@ -62,7 +62,7 @@ def _phrase(label: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def method_name(transform: str, solver: str, assignment: str) -> str:
+def method_name(transform: str, solver: str, assignment: str, aligned: bool = False) -> str:
     """A short label for an NMF clustering method, made from the option tables.
 
     Parameters
@@ -73,6 +73,8 @@ def method_name(transform: str, solver: str, assignment: str) -> str:
         A key of :data:`~nnmf_core.factorize.SOLVER_LABELS`.
     assignment : str
         A key of :data:`ASSIGNMENTS`.
+    aligned : bool
+        Whether the waveforms were aligned first (:func:`~nnmf_core.spikes.aligned_waveforms`).
 
     Returns
     -------
@@ -84,8 +86,10 @@ def method_name(transform: str, solver: str, assignment: str) -> str:
     --------
     >>> method_name("shift", "mu", "argmax")
     'NMF: global shift, MU, argmax of H'
+    >>> method_name("split", "hals", "kmeans", aligned=True)
+    'NMF: spikes aligned, split into ± parts, HALS, k-means on H'
     """
-    return (f"NMF: {_phrase(TRANSFORMS.get(transform, transform))}, "
+    return (f"NMF: {'spikes aligned, ' if aligned else ''}{_phrase(TRANSFORMS.get(transform, transform))}, "
             f"{_phrase(SOLVER_LABELS.get(solver, solver.upper()))}, {_phrase(ASSIGNMENTS.get(assignment, assignment))}")
 
 

@@ -21,7 +21,9 @@ from sklearn.neighbors import NearestCentroid
 from nnmf_core._text import counted, times
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import MAX_FIT_COST, factorize, fit_cost, iterations_within_budget
-from nnmf_core.spikes.clustering import _assigned, _cluster_waveforms, _coordinates_for
+from nnmf_core.spikes.alignment import _aligned
+from nnmf_core.spikes.channels import checked_channels
+from nnmf_core.spikes.clustering import _aligns, _assigned, _checked_align, _cluster_waveforms, _coordinates_for
 from nnmf_core.spikes.metrics import _separation, stability
 from nnmf_core.spikes.options import (
     DEFAULT_ASSIGNMENT,
@@ -188,6 +190,8 @@ def rank_scan(
     random_state: int | None = 0,
     dtype=np.float32,
     on_rank=None,
+    channels: int = 1,
+    align: bool | None = None,
 ) -> pd.DataFrame:
     """Score every candidate rank by fit, reproducibility and separation.
 
@@ -211,6 +215,11 @@ def rank_scan(
     on_rank : callable(done, total) or None
         Progress callback, called after each rank with the number of ranks
         scored so far and the number to score.
+    channels, align
+        As for :func:`cluster_waveforms`: the waveforms are aligned once,
+        before every fit of the scan, when :func:`cluster_waveforms` would
+        align them (by default, rows of several channels), so the scan
+        scores the clusterings the page makes.
 
     Returns
     -------
@@ -238,6 +247,9 @@ def rank_scan(
     _checked_assignment(assignment)
     _checked_transform(transform)
     _checked_random_state(random_state)
+    channels = checked_channels(X.shape[1], channels)
+    if _aligns(_checked_align(align), channels):
+        X = _aligned(X, channels).waveforms
     return _rank_scan(X, ks, n_runs=n_runs, transform=transform, assignment=assignment, solver=solver,
                       max_iter=max_iter, tol=tol, random_state=random_state, dtype=dtype, on_rank=on_rank)
 
