@@ -77,6 +77,12 @@ with st.sidebar:
                       "k-means on H: by the mix of templates alone, so units that differ only in size merge.\n\n"
                       "Argmax: the template with the largest weight (W's columns scaled to unit norm first), the "
                       "article's rule.")
+        st.toggle("Align spikes first (several channels)", DEFAULTS.align, key=SpikeSettings.key("align"),
+                  persist_state="session",
+                  help="Move every waveform by the fraction of a sample (at most one) that best matches it to the "
+                       "mean waveform, all its channels together, before it is factored and clustered: a spike "
+                       "caught a little early or late otherwise looks like another unit's. Only rows of several "
+                       "channels are aligned; on one channel the units' own timing tells them apart.")
         st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, index=SOLVERS.index(DEFAULTS.solver),
                  key=SpikeSettings.key("solver"), horizontal=True, persist_state="session")
         st.number_input("Iterations (at most)", *state.INTEGER_LIMITS["max_iter"], DEFAULTS.max_iter, step=state.MAX_ITER_STEP,
@@ -161,7 +167,8 @@ def compared():
         return spikes.compare_methods(
             table.waveforms, k, transform=settings.transform, assignment=settings.assignment, solver=settings.solver,
             max_iter=work.max_iter, n_restarts=settings.restarts, random_state=settings.seed, on_iteration=live,
-            article_max_iter=work.article_max_iter, channels=channels).lean()  # V is made again where drawn
+            article_max_iter=work.article_max_iter, channels=channels, align=settings.align_option,
+        ).lean()  # V is made again where drawn
     finally:
         live.clear()
 
@@ -197,8 +204,9 @@ st.plotly_chart(figures.spike_panels_figure(
     title=f"All waveforms, then the {k} clusters" + (" (curated)" if history.position else ""), channels=channels,
     sampling_rate=table.sampling_rate, amplitude_unit=unit, style=style,
     panels_per_row=state.panels_per_row(st.context.headers.get("User-Agent", ""), channels)), width="stretch")
-st.caption(state.panels_caption(spikes.method_name(result.transform, settings.solver, result.assignment), style,
-                                figures.EXAMPLE_WAVEFORMS, figures.MAX_DRAWN_WAVEFORMS))
+st.caption(state.panels_caption(
+    spikes.method_name(result.transform, settings.solver, result.assignment, aligned=result.shifts is not None),
+    style, figures.EXAMPLE_WAVEFORMS, figures.MAX_DRAWN_WAVEFORMS))
 
 if spikes.UNASSIGNED in labels:
     st.caption(f"Not drawn: {counted((labels == spikes.UNASSIGNED).sum(), 'unassigned waveform')} (label −1; "

@@ -214,7 +214,8 @@ def split_section(fit_key, history, clusters, shown, table, settings) -> None:
     try:
         preview = cached_or_computed(key, lambda: spikes.split_preview(
             table.waveforms, history.labels, wanted, random_state=settings.seed, transform=settings.transform,
-            channels=settings.channels), cost_bytes=spikes.job_memory_bytes("per cluster", *table.waveforms.shape))
+            channels=settings.channels, align=settings.align_option),
+            cost_bytes=spikes.job_memory_bytes("per cluster", *table.waveforms.shape))
     except InputError as error:
         st.error(plain(error))
         return

@@ -98,7 +98,7 @@ def resume_session(fit_key: str, source_key: str, table, result) -> None:
         if not np.array_equal(session.history.fit_labels, result.labels):
             saved = session.settings
             raise InputError("The session was saved for another fit of these waveforms (" + ", ".join(
-                f"{name} {saved[name]}" for name in ("rank", "transform", "assignment", "seed") if name in saved)
+                f"{name} {saved[name]}" for name in ("rank", "transform", "assignment", "seed", "align") if name in saved)
                 + "): choose those settings in the sidebar, press Cluster, and it applies.")
     except InputError as error:
         st.error(plain(error))
@@ -132,7 +132,8 @@ def apply_to_new_data(table, result, labels, settings) -> None:
         if new.n_samples != table.n_samples:
             raise InputError(f"These waveforms have {new.n_samples:,} samples each; the fitted ones have "
                              f"{table.n_samples:,}. Use the same window and channels.")
-        new_labels, H_new = spikes.assign_new_waveforms(new.waveforms, result.W, result.H, labels, settings.transform)
+        new_labels, H_new = spikes.assign_new_waveforms(
+            _aligned_like_the_fit(new.waveforms, table.waveforms, result), result.W, result.H, labels, settings.transform)
     except InputError as error:
         st.error(plain(error))
         return
@@ -143,6 +144,15 @@ def apply_to_new_data(table, result, labels, settings) -> None:
                           partial(spikes.export_assignments_csv, new.ids, new_labels, H_new),
                           "new-recording-labels.csv", "text/csv", **_BUTTON)
     right.caption(f"{counted(new.n_waveforms, 'waveform')} assigned to {counted(len(set(new_labels.tolist())), 'cluster')}.")
+
+
+def _aligned_like_the_fit(new_waveforms, fitted_waveforms, result) -> np.ndarray:
+    """A later recording's waveforms aligned as the fit's were (to the mean of the fit's aligned waveforms), or as
+    they are when the fit did not align."""
+    if result.shifts is None:
+        return new_waveforms
+    reference = spikes.shifted_waveforms(fitted_waveforms, result.shifts, result.channels).mean(axis=0)
+    return spikes.aligned_waveforms(new_waveforms, result.channels, reference=reference).waveforms
 
 
 def _cli_factor(W: np.ndarray) -> bytes:

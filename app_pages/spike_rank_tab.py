@@ -27,6 +27,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
             return spikes.rank_scan(
                 table.waveforms, scan_ranks, transform=settings.transform, max_iter=scan_work.max_iter,
                 assignment=settings.assignment, solver=settings.solver, random_state=settings.seed,
+                channels=settings.channels, align=settings.align_option,
                 on_rank=lambda done, total: bar.progress(done / total, text=f"Scanned {done} of {total} ranks"))
         finally:
             bar.empty()

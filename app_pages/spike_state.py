@@ -8,10 +8,12 @@ first values of the data widgets for a new file); and how its tables look.
 (4, 'split', True, 1)
 >>> SpikeSettings.from_state({"spike_rank": 3, "spike_transform": "shift", "spike_assignment": "argmax",
 ...                           "spike_solver": "mu", "spike_max_iter": 200, "spike_restarts": 1, "spike_seed": 7,
-...                           "spike_channels": 4})
-SpikeSettings(rank=3, transform='shift', assignment='argmax', solver='mu', max_iter=200, restarts=1, seed=7, channels=4)
+...                           "spike_channels": 4, "spike_align": False}).align
+False
 >>> SpikeSettings(assignment="kmeans").cache_key("ab12")
-'spikes|ab12|rank=4|transform=split|assignment=kmeans|solver=hals|max_iter=500|restarts=2|seed=0|channels=1'
+'spikes|ab12|rank=4|transform=split|assignment=kmeans|solver=hals|max_iter=500|restarts=2|seed=0|channels=1|align=True'
+>>> SpikeSettings().align_option, SpikeSettings(align=False).align_option
+(None, False)
 """
 
 from __future__ import annotations
@@ -113,6 +115,9 @@ class SpikeSettings:
         Seed of every random start.
     channels : int
         Channels in every row (C channels × T samples, one after another).
+    align : bool
+        Whether rows of several channels are aligned to the mean waveform
+        first (:func:`nnmf_core.spikes.aligned_waveforms`); one channel never is.
 
     The whole numbers lie within :data:`INTEGER_LIMITS`.
     """
@@ -125,6 +130,13 @@ class SpikeSettings:
     restarts: int = spikes.DEFAULT_RESTARTS
     seed: int = 0
     channels: int = 1
+    align: bool = True
+
+    @property
+    def align_option(self):
+        """``align`` as :func:`nnmf_core.spikes.cluster_waveforms` takes it: None
+        (align rows of several channels) when on, False when off."""
+        return None if self.align else False
 
     @staticmethod
     def key(name: str) -> str:
@@ -144,7 +156,7 @@ class SpikeSettings:
     def scan_key(self, data_digest: str) -> str:
         """The key of the rank scan, which depends on the method but not on the rank, iterations or restarts."""
         return "|".join(["spike-scan", data_digest, self.transform, self.assignment, self.solver, str(self.seed),
-                         f"channels={self.channels}"])
+                         f"channels={self.channels}", f"align={self.align}"])
 
 
 def job_bytes(job: str, table: spikes.WaveformTable) -> int:

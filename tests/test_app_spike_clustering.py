@@ -344,6 +344,28 @@ def test_the_realistic_example_loads_with_its_channels_rate_and_truth():
     assert list(chosen.columns) == [f"unit {u}" for u in range(5)] and chosen.to_numpy().sum() == 577
 
 
+def test_multichannel_spikes_are_aligned_first_unless_the_toggle_is_off():
+    at = fresh()
+    at.radio(key="spike_example").set_value("realistic").run()
+    assert_clean(at)
+    assert at.toggle(key="spike_align").value
+    said = " ".join(caption.value for caption in at.caption)
+    assert "NMF: spikes aligned, split into ± parts" in said
+    open_tab(at, "Non-negativity")
+    assert "Aligned first" in " ".join(markdown.value for markdown in at.markdown)
+    at.toggle(key="spike_align").set_value(False)
+    at.form_submit_button[0].click()
+    at.run()
+    assert_clean(at)
+    assert "spikes aligned" not in " ".join(caption.value for caption in at.caption)
+    assert "Aligned first" not in " ".join(markdown.value for markdown in at.markdown)
+    at.radio(key="spike_example").set_value("synthetic").run()  # one channel: never aligned
+    at.toggle(key="spike_align").set_value(True)
+    at.form_submit_button[0].click()
+    at.run()
+    assert "spikes aligned" not in " ".join(caption.value for caption in at.caption)
+
+
 def test_the_channels_setting_draws_one_sub_panel_per_channel():
     at = fresh()
     at.selectbox(key="spike_channels").set_value(3).run()  # 150 samples as 3 channels of 50

@@ -9,6 +9,7 @@ milliseconds.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 
@@ -61,6 +62,13 @@ def clean(at: AppTest) -> AppTest:
 def open_tab(at: AppTest, label: str) -> AppTest:
     at.session_state["spike_view"] = label
     return clean(at.run())
+
+
+def decoded(array) -> np.ndarray:
+    """A trace array from a figure's JSON (plain list, or plotly's base64 typed array)."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+    return np.asarray(array, dtype=float)
 
 
 def chart_titles(at: AppTest) -> list[str]:
@@ -213,3 +221,18 @@ def test_new_data_is_assigned_with_the_templates_held_fixed():
     clean(at.run())
     assert any("later.csv: waveforms per cluster" in t for t in chart_titles(at))
     assert "Their labels and weights (CSV)" in {item.label for item in at.get("download_button")}
+
+
+def test_an_aligned_fit_applied_to_its_own_recording_gives_back_its_cluster_sizes():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.radio(key="spike_example").set_value("realistic").run()
+    data = (ROOT / "data" / "spikes_realistic.csv").read_bytes()
+    at = open_tab(clean(at), "Export and apply")
+    at.file_uploader(key=exports.NEW_DATA_KEY).set_value(("later.csv", data, "text/csv"))
+    clean(at.run())
+    sizes = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                 if "later.csv" in json.loads(chart.proto.spec)["layout"]["title"]["text"])
+    counts = sorted(int(v) for trace in sizes["data"] for v in np.atleast_1d(decoded(trace["y"])))
+    fitted = sorted(int(n.split("(")[1].rstrip(")")) for n in panel_counts(at)[1:])
+    # the same waveforms, aligned to the mean of the fit's aligned waveforms, fall into clusters of the fitted sizes
+    assert sum(abs(a - b) for a, b in zip(counts, fitted)) <= 0.05 * 577
