@@ -221,6 +221,9 @@ def test_an_unsure_suggestion_says_so_first(separation, alternatives):
     ([1.0, 1.0, 1.0, 1.0], 5, (4,), "the fall may lie beyond the scan, and there may be more units than it reached."),
     ([0.99, 0.90, 0.99, 0.45], 4, (), "it falls the most after k = 4"),  # a fall that comes back does not count
     ([0.45, 0.40, 0.35, 0.30], 2, (4,), "no k keeps more than 50% of every cluster's pairs together"),
+    # a fall is counted down to 0.5 only: 0.65 → 0.15 after k = 4 is no larger a fall than 0.65 → 0.5
+    ([0.99, 0.95, 0.65, 0.15], 3, (4,), "it falls the most after k = 3 and does not come back (0.95 at k = 3, at "
+                                        "most 0.65 at any larger k"),
 ])
 def test_prediction_strength_suggests_and_separation_doubts(strength, k, alternatives, sentence):
     scan = pd.DataFrame({"k": [2, 3, 4, 5], "separation": [8.0, 7.5, 6.1, 2.2], "prediction_strength": strength})
