@@ -56,7 +56,8 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "(Tibshirani & Walther 2005) splits the waveforms in halves, clusters each, and asks what share "
                    "of every cluster's pairs the other half's clusters keep together: near 1 while k is at most "
                    "the number of units, about 0.5 once a cluster is a unit cut in two. The suggestion is the k "
-                   "after which it falls the most and does not come back; it is called unsure when the separation "
+                   "after which it falls the most (counted down to 0.5, no lower) and does not come back; it is "
+                   "called unsure when the separation "
                    f"points elsewhere, when the next k comes within {margin:g} of {strength:g}, or when the largest "
                    f"k scanned still holds {strength:g}.")
         if suggested == k:
