@@ -68,21 +68,9 @@ with st.sidebar:
                         **({} if rank_set_by_button else {"value": memory["rank"]}))
         st.radio("Assign each waveform by", list(spikes.ASSIGNMENTS), format_func=spikes.ASSIGNMENTS.get,
                  index=list(spikes.ASSIGNMENTS).index(DEFAULTS.assignment), key=SpikeSettings.key("assignment"),
-                 persist_state="session",
-                 help="Gaussian mixture (the default): group the waveforms by their mix of templates and their "
-                      "size (log amplitude), then move each to the nearest cluster mean where that makes the "
-                      f"likelier partition. The {spikes.TRIMMED_SHARE:.0%} of waveforms farthest from "
-                      "every mean (two spikes in one window, most often) are left out of the means, and still "
-                      "assigned.\n\n"
-                      "k-means on H: by the mix of templates alone, so units that differ only in size merge.\n\n"
-                      "Argmax: the template with the largest weight (W's columns scaled to unit norm first), the "
-                      "article's rule.")
+                 persist_state="session", help=state.ASSIGNMENT_HELP)
         st.toggle("Align spikes first (several channels)", DEFAULTS.align, key=SpikeSettings.key("align"),
-                  persist_state="session",
-                  help="Move every waveform by the fraction of a sample (at most one) that best matches it to the "
-                       "mean waveform, all its channels together, before it is factored and clustered: a spike "
-                       "caught a little early or late otherwise looks like another unit's. Only rows of several "
-                       "channels are aligned; on one channel the units' own timing tells them apart.")
+                  persist_state="session", help=state.ALIGN_HELP)
         st.radio("Solver", SOLVERS, format_func=SOLVER_LABELS.get, index=SOLVERS.index(DEFAULTS.solver),
                  key=SpikeSettings.key("solver"), horizontal=True, persist_state="session")
         st.number_input("Iterations (at most)", *state.INTEGER_LIMITS["max_iter"], DEFAULTS.max_iter, step=state.MAX_ITER_STEP,

@@ -61,6 +61,18 @@ UPLOAD_HELP = (
     "first line '# fs=30000' the sampling rate. Up to {mb} MB, {waveforms:,} waveforms and {samples:,} samples "
     "each. Never stored."
 )
+ASSIGNMENT_HELP = (
+    "Gaussian mixture (the default): group the waveforms by their mix of templates and their size (log "
+    "amplitude), then move each to the nearest cluster mean where that makes the likelier partition. The "
+    f"{spikes.TRIMMED_SHARE:.0%} of waveforms farthest from every mean (two spikes in one window, most often) are "
+    "left out of the means, and still assigned.\n\n"
+    "k-means on H: by the mix of templates alone, so units that differ only in size merge.\n\n"
+    "Argmax: the template with the largest weight (W's columns scaled to unit norm first), the article's rule."
+)
+ALIGN_HELP = ("Move every waveform by the fraction of a sample (at most one) that best matches it to the mean "
+              "waveform, all its channels together, before it is factored and clustered: a spike caught a little "
+              "early or late otherwise looks like another unit's. Only rows of several channels are aligned; on one "
+              "channel the units' own timing tells them apart.")
 CHANNELS_HELP = ("Rows of C channels × T samples, one channel after another (tetrodes, probes): each channel is "
                  "drawn in its own sub-panel.")
 RATE_HELP = ("Samples per second of the waveforms, for time axes in ms. Read from a '# fs=' line or a sampling_rate "
