@@ -286,3 +286,17 @@ def test_no_figures_module_uses_streamlit_or_fits():
     for module in (figures, common, compression, spikes, waveforms):
         assert "streamlit" not in vars(module) and "factorize" not in vars(module), module.__name__
     assert figures.spike_panels_figure is spikes.spike_panels_figure and figures.styled is common.styled
+
+
+def test_whole_number_samples_get_whole_number_bins_without_empty_stripes():
+    from nnmf_core.figures.waveforms import amplitude_bins, waveform_density
+
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(0.0, 8.0, size=(200, 60)))  # a file in integer µV: 50 µV across, 80 bins would be 0.6 wide
+    edges = amplitude_bins(X, n_panels=1)
+    assert np.allclose(np.diff(edges), np.round(np.diff(edges))) and np.allclose(edges % 1, 0.5)
+    rows = waveform_density(X[:, None, :], edges)[0].sum(axis=1)
+    occupied = np.flatnonzero(rows)
+    assert (rows[occupied[0]:occupied[-1] + 1] > 0).all()  # no empty row between two full ones
+    fractional = np.diff(amplitude_bins(X + 0.25, n_panels=1))  # other samples: the range split evenly, as before
+    assert np.allclose(fractional, fractional[0]) and not np.isclose(fractional[0] % 1, 0)

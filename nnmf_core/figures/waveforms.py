@@ -193,23 +193,38 @@ def amplitude_bins(waveforms: np.ndarray, n_panels: int, cells: int = DENSITY_CE
     past :data:`PERCENTILE_VALUES` values, those of an even stride of the waveforms)
     and every value of ``keep`` (the panels' means), widened by 5 %; the
     number of bins keeps the images within ``cells`` cells in all (between
-    the limits of :data:`AMPLITUDE_BINS`).
+    the limits of :data:`AMPLITUDE_BINS`). Whole-number samples (a file in
+    integer µV or ADC counts) get bins a whole number wide, each centred on
+    whole numbers: bins narrower than the data's step would alternate full
+    and empty, and draw stripes.
 
     Returns
     -------
     ndarray of float64, shape (n_bins + 1,)
+
+    Examples
+    --------
+    >>> edges = amplitude_bins(np.array([[-40.0, -3.0, 0.0, 2.0, 21.0]] * 10), 1, cells=400)
+    >>> sorted(set(np.diff(edges).tolist())), float(edges[0] % 1)  # 1 wide, whole numbers in the middle
+    ([1.0], 0.5)
     """
     X = np.asarray(waveforms, dtype=np.float64)
     # percentiles of at most PERCENTILE_VALUES values, every waveform's or an even stride of them (a partition
     # copies what it sorts)
     step = max(1, X.shape[0] * X.shape[1] // PERCENTILE_VALUES) if X.ndim == 2 else 1
-    low, high = np.percentile(X[::step], [0.2, 99.8])
+    values = X[::step]
+    low, high = np.percentile(values, [0.2, 99.8])
     if keep is not None and np.size(keep):
         low, high = min(low, float(np.min(keep))), max(high, float(np.max(keep)))
     if not high > low:
         low, high = low - 1.0, high + 1.0
     margin = 0.05 * (high - low)
     n_bins = int(np.clip(cells // max(n_panels * X.shape[1], 1), *AMPLITUDE_BINS))
+    if np.array_equal(values, np.round(values)):  # whole numbers: whole-number bins, centred on them
+        width = math.ceil((high - low + 2 * margin) / n_bins)
+        start = math.floor(low - margin) - 0.5
+        count = math.ceil((high + margin - start) / width)
+        return start + width * np.arange(count + 1, dtype=np.float64)
     return np.linspace(low - margin, high + margin, n_bins + 1)
 
 
