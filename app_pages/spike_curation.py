@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_pages import spike_state as state
 from app_pages.live import cached_or_computed, digest, plain
 from nnmf_core import InputError, figures, spikes
 from nnmf_core._text import counted
@@ -223,7 +224,8 @@ def split_section(fit_key, history, clusters, shown, table, settings) -> None:
     action = preview.action
     st.plotly_chart(figures.spike_panels_figure(
         members, preview.member_labels, 2, channels=settings.channels, sampling_rate=table.sampling_rate,
-        title=f"Cluster {wanted} split at k = 2: the halves (stay · move)"), width="stretch")
+        amplitude_unit=st.session_state.get(state.UNIT_KEY), title=f"Cluster {wanted} split at k = 2: the halves "
+        "(stay · move)"), width="stretch")
     st.caption(f"Panel 'Cluster 0': the {counted(members.shape[0] - len(action.moved), 'waveform')} that stay "
                f"cluster {wanted}; panel 'Cluster 1': the {counted(len(action.moved), 'waveform')} that would become "
                f"cluster {action.new_cluster}. Black dashed: each half's mean waveform.")

@@ -143,7 +143,10 @@ def test_split_shows_a_preview_then_accept_adds_a_cluster():
     at.selectbox(key=curation.SPLIT_KEY).set_value(0)
     button(at, "spike_split_go").click()
     clean(at.run())
-    assert any("split at k = 2" in t for t in chart_titles(at))
+    preview = next(json.loads(chart.proto.spec) for chart in at.get("plotly_chart")
+                   if "split at k = 2" in json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", ""))
+    unit = at.session_state["spike_unit"]  # the page's amplitude unit, as on every other waveform panel
+    assert preview["layout"]["yaxis"]["title"]["text"] == f"amplitude ({unit})"
     button(at, "spike_split_accept").click()
     clean(at.run())
     assert len(panel_counts(at)) == 1 + 5
