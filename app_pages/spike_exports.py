@@ -133,7 +133,8 @@ def apply_to_new_data(table, result, labels, settings) -> None:
             raise InputError(f"These waveforms have {new.n_samples:,} samples each; the fitted ones have "
                              f"{table.n_samples:,}. Use the same window and channels.")
         new_labels, H_new = spikes.assign_new_waveforms(
-            _aligned_like_the_fit(new.waveforms, table.waveforms, result), result.W, result.H, labels, settings.transform)
+            spikes.aligned_as_fitted(new.waveforms, table.waveforms, result.shifts, result.channels), result.W,
+            result.H, labels, settings.transform)
     except InputError as error:
         st.error(plain(error))
         return
@@ -144,15 +145,6 @@ def apply_to_new_data(table, result, labels, settings) -> None:
                           partial(spikes.export_assignments_csv, new.ids, new_labels, H_new),
                           "new-recording-labels.csv", "text/csv", **_BUTTON)
     right.caption(f"{counted(new.n_waveforms, 'waveform')} assigned to {counted(len(set(new_labels.tolist())), 'cluster')}.")
-
-
-def _aligned_like_the_fit(new_waveforms, fitted_waveforms, result) -> np.ndarray:
-    """A later recording's waveforms aligned as the fit's were (to the mean of the fit's aligned waveforms), or as
-    they are when the fit did not align."""
-    if result.shifts is None:
-        return new_waveforms
-    reference = spikes.shifted_waveforms(fitted_waveforms, result.shifts, result.channels).mean(axis=0)
-    return spikes.aligned_waveforms(new_waveforms, result.channels, reference=reference).waveforms
 
 
 def _cli_factor(W: np.ndarray) -> bytes:

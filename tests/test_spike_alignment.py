@@ -6,6 +6,7 @@ import pytest
 from nnmf_core import InputError
 from nnmf_core.spikes import (
     MAX_ALIGNMENT_SHIFT,
+    aligned_as_fitted,
     aligned_waveforms,
     ari,
     cluster_waveforms,
@@ -110,5 +111,7 @@ def test_a_later_recording_aligned_to_a_fits_reference_lands_where_the_fit_did()
     later, _ = jittered_units([[1.0, 0.8, 0.5, 0.3]], n_per_unit=20, noise=0.0, seed=5)
     again = aligned_waveforms(later, channels=4, reference=fit.waveforms.mean(axis=0))
     assert np.abs(again.waveforms - fit.waveforms.mean(axis=0)).max() < 0.05
+    np.testing.assert_allclose(aligned_as_fitted(later, X, fit.shifts, channels=4), again.waveforms)
+    np.testing.assert_array_equal(aligned_as_fitted(later, X, None, channels=4), later)  # a fit that did not align
     with pytest.raises(InputError, match="one finite waveform of 160 samples"):
         aligned_waveforms(later, channels=4, reference=np.zeros(7))

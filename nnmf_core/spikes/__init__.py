@@ -18,7 +18,7 @@ one job per module:
 * :mod:`~nnmf_core.spikes.alignment` — :func:`aligned_waveforms`, every
   spike moved by the fraction of a sample that best matches it to the mean
   spike (what :func:`cluster_waveforms` does first to rows of several
-  channels), and :func:`shifted_waveforms`.
+  channels), :func:`shifted_waveforms` and :func:`aligned_as_fitted`.
 * :mod:`~nnmf_core.spikes.transforms` — :func:`nonnegative`, three ways to
   make signed waveforms non-negative, and the way back to templates.
 * :mod:`~nnmf_core.spikes.clustering` — :func:`cluster_waveforms`: NMF (from
@@ -74,7 +74,13 @@ True
 """
 
 from nnmf_core.datasets import synthetic_spikes
-from nnmf_core.spikes.alignment import MAX_ALIGNMENT_SHIFT, Alignment, aligned_waveforms, shifted_waveforms
+from nnmf_core.spikes.alignment import (
+    MAX_ALIGNMENT_SHIFT,
+    Alignment,
+    aligned_as_fitted,
+    aligned_waveforms,
+    shifted_waveforms,
+)
 from nnmf_core.spikes.array_reader import (
     MAX_ARRAY_FILE_BYTES,
     MAX_ARRAY_VALUES,
@@ -321,6 +327,7 @@ __all__ = [
     "pca_kmeans",
     "Alignment",
     "aligned_waveforms",
+    "aligned_as_fitted",
     "shifted_waveforms",
     "MAX_ALIGNMENT_SHIFT",
     "quality_report",

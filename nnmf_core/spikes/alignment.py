@@ -155,3 +155,22 @@ def _shifted(X: np.ndarray, shifts: np.ndarray, channels: int) -> np.ndarray:
         spectra = np.fft.rfft(X[rows].reshape(-1, channels, length), n=2 * length, axis=2)
         out[rows] = _moved(spectra, shifts[rows], frequencies, length).reshape(-1, n_samples)
     return out
+
+
+def aligned_as_fitted(new_waveforms, fitted_waveforms, shifts, channels: int = 1) -> np.ndarray:
+    """A later recording's waveforms aligned as a fit's were: to the mean of
+    the fit's aligned waveforms (``fitted_waveforms`` moved by the fit's
+    ``shifts``), so the fit's templates meet them as they met its own. As
+    they are when the fit did not align (``shifts`` None).
+
+    >>> X = np.random.default_rng(0).normal(size=(6, 40))
+    >>> fit = aligned_waveforms(X, channels=2)
+    >>> bool(np.allclose(aligned_as_fitted(X, X, fit.shifts, channels=2), fit.waveforms, atol=0.5))
+    True
+    """
+    new = _checked_waveforms(new_waveforms)
+    if shifts is None:
+        return new
+    reference = shifted_waveforms(fitted_waveforms, shifts, channels).mean(axis=0)
+    return aligned_waveforms(new, channels, reference=reference).waveforms
+
