@@ -110,14 +110,22 @@ def _aligned(X: np.ndarray, channels: int, max_shift: float = MAX_ALIGNMENT_SHIF
     phases = np.exp(-2j * np.pi * np.outer(frequencies, candidates))  # (frequencies, candidates)
     shifts = np.zeros(n_waveforms)
     out = np.empty_like(X)
-    for start in range(0, n_waveforms, ALIGNMENT_CHUNK_ROWS):
-        rows = slice(start, min(start + ALIGNMENT_CHUNK_ROWS, n_waveforms))
-        spectra = np.fft.rfft(X[rows].reshape(-1, channels, length), n=2 * length, axis=2)
+    for rows, spectra in _spectra(X, channels):
         cross = np.einsum("ncf,cf->nf", spectra, np.conj(reference)) * weights
         chosen = candidates[np.argmax((cross @ phases).real, axis=1)]
         shifts[rows] = chosen
         out[rows] = _moved(spectra, chosen, frequencies, length).reshape(-1, n_samples)
     return Alignment(out, shifts)
+
+
+def _spectra(X: np.ndarray, channels: int):
+    """X's rows, :data:`ALIGNMENT_CHUNK_ROWS` at a time: (their slice, the
+    spectra of their channels zero-padded to twice their length, shape
+    (rows, channels, frequencies))."""
+    length = X.shape[1] // channels
+    for start in range(0, X.shape[0], ALIGNMENT_CHUNK_ROWS):
+        rows = slice(start, min(start + ALIGNMENT_CHUNK_ROWS, X.shape[0]))
+        yield rows, np.fft.rfft(X[rows].reshape(-1, channels, length), n=2 * length, axis=2)
 
 
 def _moved(spectra: np.ndarray, shifts: np.ndarray, frequencies: np.ndarray, length: int) -> np.ndarray:
@@ -150,9 +158,7 @@ def _shifted(X: np.ndarray, shifts: np.ndarray, channels: int) -> np.ndarray:
     length = n_samples // channels
     frequencies = np.fft.rfftfreq(2 * length)
     out = np.empty_like(X)
-    for start in range(0, X.shape[0], ALIGNMENT_CHUNK_ROWS):
-        rows = slice(start, min(start + ALIGNMENT_CHUNK_ROWS, X.shape[0]))
-        spectra = np.fft.rfft(X[rows].reshape(-1, channels, length), n=2 * length, axis=2)
+    for rows, spectra in _spectra(X, channels):
         out[rows] = _moved(spectra, shifts[rows], frequencies, length).reshape(-1, n_samples)
     return out
 
