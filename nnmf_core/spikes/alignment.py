@@ -104,14 +104,14 @@ def _aligned(X: np.ndarray, channels: int, max_shift: float = MAX_ALIGNMENT_SHIF
     weights = np.full(frequencies.size, 2.0)
     weights[0] = weights[-1] = 1.0
     target = X.mean(axis=0) if reference is None else reference
-    reference = np.fft.rfft(target.reshape(channels, length), n=2 * length, axis=1)
+    target_spectrum = np.conj(np.fft.rfft(target.reshape(channels, length), n=2 * length, axis=1))
     steps = int(math.floor(max_shift / step + 1e-9))
     candidates = step * np.arange(-steps, steps + 1)
     phases = np.exp(-2j * np.pi * np.outer(frequencies, candidates))  # (frequencies, candidates)
     shifts = np.zeros(n_waveforms)
     out = np.empty_like(X)
     for rows, spectra in _spectra(X, channels):
-        cross = np.einsum("ncf,cf->nf", spectra, np.conj(reference)) * weights
+        cross = np.einsum("ncf,cf->nf", spectra, target_spectrum) * weights
         chosen = candidates[np.argmax((cross @ phases).real, axis=1)]
         shifts[rows] = chosen
         out[rows] = _moved(spectra, chosen, frequencies, length).reshape(-1, n_samples)
