@@ -49,7 +49,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
             strength_threshold=spikes.PREDICTION_STRENGTH_THRESHOLD,
             title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
         st.markdown(spikes.suggestion_reason(scan))
-        strength, margin = spikes.PREDICTION_STRENGTH_THRESHOLD, spikes.PREDICTION_STRENGTH_MARGIN
+        strength, open_above = spikes.PREDICTION_STRENGTH_THRESHOLD, spikes.PREDICTION_STRENGTH_OPEN
         st.caption("The error always falls as k grows. The consensus scores (cophenetic correlation, mean "
                    "pairwise ARI of the starts) say how reproducible each k is; separation d′ says whether the "
                    "two closest clusters are really apart, or one unit cut in two. Prediction strength "
@@ -58,7 +58,8 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "the number of units, about 0.5 once a cluster is a unit cut in two. The suggestion is the k "
                    "after which it falls the most (counted down to 0.5, no lower) and does not come back; it is "
                    "called unsure when the separation "
-                   f"points elsewhere, when the next k comes within {margin:g} of {strength:g}, or when the largest "
+                   f"points elsewhere, when the next k still holds {open_above:g} (more than a unit cut in two), or "
+                   f"when the largest "
                    f"k scanned still holds {strength:g}.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
