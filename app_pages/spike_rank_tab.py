@@ -1,6 +1,7 @@
 """The Spike clustering page's rank tab: a scan of k with the method in the
-sidebar, the suggested rank and why, and a button that applies it (through
-``spike_pending_rank``, which the page reads before its form).
+sidebar, the suggested rank and why, and buttons that apply it or, when it
+is unsure, the other ranks it names (through ``spike_pending_rank``, which
+the page reads before its form).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from nnmf_core import InputError, figures, spikes
 
 
 def rank_tab(table, settings, source_key: str, k: int) -> None:
-    """Scan k = 2 … 10, draw the criteria, suggest a rank and offer to use it."""
+    """Scan k = 2 … 10, draw the criteria, suggest a rank and offer to use it (or the ranks it leaves open)."""
     st.markdown(f"For k = {spikes.SCAN_RANKS[0]} … {spikes.SCAN_RANKS[-1]}: eight fits from random starts each, with the "
                 "method in the sidebar, scored by fit, reproducibility, separation d′ (the distance of the "
                 "two closest cluster means in units of their spread) and prediction strength (do clusters found "
@@ -39,7 +40,8 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
         if scan_work.note:
             st.warning(scan_work.note)
         scan = cached_or_computed(scan_key, scanned, cost_bytes=state.job_bytes("rank scan", table))
-        suggested = spikes.suggested_rank(scan)
+        suggestion = spikes.rank_suggestion(scan)
+        suggested = suggestion.k
     except InputError as error:
         st.error(plain(error))
     else:
@@ -48,7 +50,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
             suggested=suggested, threshold=spikes.SEPARATION_THRESHOLD, prediction_strength=scan["prediction_strength"],
             strength_threshold=spikes.PREDICTION_STRENGTH_THRESHOLD,
             title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
-        st.markdown(spikes.suggestion_reason(scan))
+        st.markdown(suggestion.reason)
         strength, open_above = spikes.PREDICTION_STRENGTH_THRESHOLD, spikes.PREDICTION_STRENGTH_OPEN
         st.caption("The error always falls as k grows. The consensus scores (cophenetic correlation, mean "
                    "pairwise ARI of the starts) say how reproducible each k is; separation d′ says whether the "
@@ -63,7 +65,16 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    f"k scanned still holds {strength:g}.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
-        elif st.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):
-            st.session_state["spike_pending_rank"] = suggested
+        others = [j for j in suggestion.alternatives if j != k]  # an unsure suggestion's other ranks, one click away
+        buttons = st.container(horizontal=True)
+        chosen = None
+        if suggested != k and buttons.button(f"Use k = {suggested}", type="primary", key="spike_use_rank"):
+            chosen = suggested
+        for other in others:
+            if buttons.button(f"Try k = {other}", key=f"spike_try_rank_{other}",
+                              help="A rank the evidence leaves open (see above)."):
+                chosen = other
+        if chosen is not None:
+            st.session_state["spike_pending_rank"] = chosen
             st.rerun()
         st.dataframe(scan, hide_index=True, width="stretch", column_config=state.SCAN_COLUMNS)

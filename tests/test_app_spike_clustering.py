@@ -242,6 +242,12 @@ def test_rank_scan_suggests_k_and_its_button_applies_it():
     assert len(panels(at)) == 5
     assert at.success[0].value == "k = 4 is the rank in use."
     assert any("Prediction strength: it falls the most after k = 4" in item.value for item in at.markdown)
+    other = at.button(key="spike_try_rank_5")  # the suggestion is unsure, naming 5: one click away
+    assert other.label == "Try k = 5"
+    other.click().run()
+    assert_clean(at)
+    assert at.number_input(key="spike_rank").value == 5 and len(panels(at)) == 6
+    assert at.button(key="spike_use_rank").label == "Use k = 4"
 
 
 @pytest.mark.skipif(not TC_WAVEFORMS.exists(), reason=f"{TC_WAVEFORMS} is absent (the shared reference data is "
