@@ -10,6 +10,7 @@ the library's error).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from app_pages.live import cached_or_computed, plain
@@ -21,24 +22,35 @@ from nnmf_core import InputError, figures, spikes
 CLUSTER_KEY, REFRACTORY_KEY, ISI_AXIS_KEY = "spike_unit_cluster", "spike_refractory_ms", "spike_isi_axis"
 #: The ISI histogram's range, ms.
 ISI_RANGE_MS = 50.0
+#: The quality table's columns: label, number format, what it means, and (for an estimate the recording
+#: may not give) why it can be missing.
 UNIT_COLUMNS = {
-    "cluster": st.column_config.NumberColumn("cluster"),
-    "n_spikes": st.column_config.NumberColumn("n", help="Spikes in the cluster."),
-    "firing_rate_hz": st.column_config.NumberColumn("rate (Hz)", format="%.2f",
-                                                    help="Spikes over the recording's duration (to its last spike)."),
-    "isi_violations_ratio": st.column_config.NumberColumn(
-        "ISI violation ratio", format="%.3f",
-        help="Violations relative to a random train of the same rate (SpikeInterface's isi_violations_ratio)."),
-    "isi_violations_count": st.column_config.NumberColumn("ISI violations", help="Intervals below the refractory period."),
-    "contamination": st.column_config.NumberColumn("contamination", format="percent",
-                                                   help="Hill et al. (2011): share of spikes from other neurons."),
-    "presence_ratio": st.column_config.NumberColumn("presence", format="%.2f",
-                                                    help="Share of 60 s bins of the recording in which the unit fires."),
-    "amplitude_median": st.column_config.NumberColumn("amplitude", format="%.1f", help="Median spike amplitude."),
-    "amplitude_cutoff": st.column_config.NumberColumn(
-        "amplitude cut-off", format="%.3f", help="Estimated share of spikes lost below the detection threshold."),
-    "snr": st.column_config.NumberColumn("SNR", format="%.1f", help="Template peak over the channel's noise."),
+    "cluster": ("cluster", "%d", None, None),
+    "n_spikes": ("n", "%d", "Spikes in the cluster.", None),
+    "firing_rate_hz": ("rate (Hz)", "%.2f", "Spikes over the recording's duration (to its last spike).", None),
+    "isi_violations_ratio": ("ISI violation ratio", "%.3f", "Violations relative to a random train of the same "
+                             "rate (SpikeInterface's isi_violations_ratio).", None),
+    "isi_violations_count": ("ISI violations", "%d", "Intervals below the refractory period.", None),
+    "contamination": ("contamination", "percent", "Hill et al. (2011): share of spikes from other neurons; 100 % "
+                      "when there are more violations than any mixture explains.", None),
+    "presence_ratio": ("presence", "%.2f", "Share of 60 s bins of the recording in which the unit fires.",
+                       "the recording is shorter than one 60 s bin"),
+    "amplitude_median": ("amplitude", "%.1f", "Median spike amplitude.", None),
+    "amplitude_cutoff": ("amplitude cut-off", "%.3f", "Estimated share of spikes lost below the detection "
+                         "threshold (needs 500 spikes).", "no cluster has the 500 spikes it needs"),
+    "snr": ("SNR", "%.1f", "Template peak over the channel's noise.", None),
 }
+
+
+def unit_table_shown(quality: pd.DataFrame) -> tuple[pd.DataFrame, dict, list]:
+    """The quality table as shown: its columns labelled, formatted and explained, without an estimate no
+    cluster could give (a column of None only says "missing" four times); and a sentence for each left out."""
+    empty = [column for column, (*_, why) in UNIT_COLUMNS.items()
+             if why and column in quality.columns and quality[column].isna().all()]
+    config = {column: st.column_config.NumberColumn(label, format=form, help=help_text)
+              for column, (label, form, help_text, _) in UNIT_COLUMNS.items()}
+    left_out = [f"{UNIT_COLUMNS[column][0]} ({UNIT_COLUMNS[column][3]})" for column in empty]
+    return quality.drop(columns=empty), config, left_out
 
 
 def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
@@ -103,7 +115,9 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
                "empty and shows a dip at 0 in the autocorrelogram. A slope in the amplitudes is the electrode "
                "drifting; a sudden floor cut is spikes lost below the detection threshold.")
     st.markdown("**Every unit**")
-    st.dataframe(quality, hide_index=True, width="stretch", column_config=UNIT_COLUMNS)
-    st.caption("As SpikeInterface computes them; the recording's duration is taken to its last spike. Blank: "
+    shown, config, left_out = unit_table_shown(quality)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    st.caption("As SpikeInterface computes them; the recording's duration is taken to its last spike. None: "
                "too little recording or too few spikes to estimate. "
+               + (f"Not shown: {'; '.join(left_out)}. " if left_out else "")
                + ("The unassigned waveforms (−1) are left out." if spikes.UNASSIGNED in labels else ""))

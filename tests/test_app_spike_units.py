@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages import spike_curation as curation
 from app_pages import spike_exports as exports
+from app_pages import spike_units as units
 from nnmf_core import spikes
 
 PAGE = str(ROOT / "app_pages" / "spike_clustering.py")
@@ -87,6 +88,21 @@ def history(at: AppTest) -> spikes.CurationHistory:
 
 def button(at: AppTest, key: str):
     return next(item for item in at.button if item.key == key)
+
+
+def test_the_unit_table_leaves_out_an_estimate_no_cluster_could_give_and_says_why():
+    quality = pd.DataFrame({"cluster": [0, 1], "n_spikes": [111, 630], "firing_rate_hz": [3.7, 7.68],
+                            "isi_violations_ratio": [0.0, 0.377], "isi_violations_count": [0, 2],
+                            "contamination": [0.0, 1.0], "presence_ratio": [np.nan, np.nan],
+                            "amplitude_median": [15.0, 127.0], "amplitude_cutoff": [np.nan, 0.012], "snr": [1.68, 13.3]})
+    shown, config, left_out = units.unit_table_shown(quality)
+    assert list(shown.columns) == [c for c in quality.columns if c != "presence_ratio"]  # a cut-off for one cluster stays
+    assert left_out == ["presence (the recording is shorter than one 60 s bin)"]
+    assert set(config) == set(quality.columns) and config["contamination"]["type_config"]["format"] == "percent"
+    complete = quality.assign(presence_ratio=[1.0, 0.5], amplitude_cutoff=[np.nan, np.nan])
+    shown, _, left_out = units.unit_table_shown(complete)
+    assert "presence_ratio" in shown and "amplitude_cutoff" not in shown
+    assert left_out == ["amplitude cut-off (no cluster has the 500 spikes it needs)"]
 
 
 def test_spike_times_show_the_isi_views_and_the_quality_table():
