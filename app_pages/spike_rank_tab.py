@@ -59,10 +59,9 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "of every cluster's pairs the other half's clusters keep together: near 1 while k is at most "
                    "the number of units, about 0.5 once a cluster is a unit cut in two. The suggestion is the k "
                    "after which it falls the most (counted down to 0.5, no lower) and does not come back; it is "
-                   "called unsure when the separation "
-                   f"points elsewhere, when the next k still holds {open_above:g} (more than a unit cut in two), or "
-                   f"when the largest "
-                   f"k scanned still holds {strength:g}.")
+                   "called unsure when the separation points elsewhere, when the next k still holds "
+                   f"{open_above:g} (more than a unit cut in two), or when the largest k scanned still holds "
+                   f"{strength:g}.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         others = [j for j in suggestion.alternatives if j != k]  # an unsure suggestion's other ranks, one click away

@@ -33,8 +33,8 @@ UNIT_COLUMNS = {
     "isi_violations_count": ("ISI violations", "%d", "Intervals below the refractory period.", None),
     "contamination": ("contamination", "percent", "Hill et al. (2011): share of spikes from other neurons; 100 % "
                       "when there are more violations than any mixture explains.", None),
-    "presence_ratio": ("presence", "%.2f", "Share of 60 s bins of the recording in which the unit fires.",
-                       "the recording is shorter than one 60 s bin"),
+    "presence_ratio": ("presence", "%.2f", f"Share of {spikes.PRESENCE_BIN_S:g} s bins of the recording in which the "
+                       "unit fires.", f"the recording is shorter than one {spikes.PRESENCE_BIN_S:g} s bin"),
     "amplitude_median": ("amplitude", "%.1f", "Median spike amplitude.", None),
     "amplitude_cutoff": ("amplitude cut-off", "%.3f", "Estimated share of spikes lost below the detection "
                          "threshold (needs 500 spikes).", "no cluster has the 500 spikes it needs"),
@@ -90,7 +90,8 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
                       help="Hill et al. (2011): the share of spikes that would come from other neurons.")
     presence = row["presence_ratio"]
     numbers[4].metric("Presence ratio", "—" if np.isnan(presence) else f"{presence:.2f}",
-                      help="Share of the recording's 60 s bins in which the unit fires; — for a recording too short.")
+                      help=f"Share of the recording's {spikes.PRESENCE_BIN_S:g} s bins in which the unit fires; — for a "
+                           "recording too short.")
     times = spikes.unit_spike_times(table.spike_times, labels, cluster)
     log = axis == "log"
     isi = spikes.isi_histogram(times, max_ms=ISI_RANGE_MS, log_bins=log)
