@@ -61,7 +61,8 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "after which it falls the most (counted down to 0.5, no lower) and does not come back; it is "
                    "called unsure when the separation points elsewhere, when the next k still holds "
                    f"{open_above:g} (more than a unit cut in two), or when the largest k scanned still holds "
-                   f"{strength:g}.")
+                   f"{strength:g}. A k whose clusters include two that differ only by a fraction of a sample in time "
+                   f"(timing split ≥ {spikes.TIMING_SPLIT_SHARE:g}) has cut a unit by its jitter and counts as a cut.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         others = [j for j in suggestion.alternatives if j != k]  # an unsure suggestion's other ranks, one click away

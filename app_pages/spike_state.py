@@ -100,6 +100,11 @@ SCAN_COLUMNS = {
     "stability": st.column_config.NumberColumn("stability", format="%.4f"),
     "separation": st.column_config.NumberColumn("separation d′", format="%.2f"),
     "prediction_strength": st.column_config.NumberColumn("prediction strength", format="%.3f"),
+    "timing_split": st.column_config.NumberColumn(
+        "timing split", format="%.2f",
+        help="Of two clusters, the largest share of their difference that a shift of a fraction of a sample explains: "
+             f"near 1, one unit cut by when its spikes were cut out (a k at {spikes.TIMING_SPLIT_SHARE:g} or more counts "
+             "as a unit cut in two)."),
     "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
 }
 

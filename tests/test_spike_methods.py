@@ -27,6 +27,7 @@ from nnmf_core.spikes import (
     shape_amplitude_features,
     suggested_rank,
     suggestion_reason,
+    timing_split_share,
 )
 from nnmf_core.spikes.features import _likelier_of_refined, _refined_by_nearest_mean, _tied_mixture_labels, _trimmed_kmeans
 
@@ -177,6 +178,52 @@ def test_channels_are_checked_and_kept():
     assert cluster_waveforms(waveforms, 2).channels == 1
     with pytest.raises(InputError, match="cannot be cut into 7 channels"):
         cluster_waveforms(waveforms, 2, channels=7)
+
+
+def jittered(template_at, n: int, seed: int) -> np.ndarray:
+    """``n`` spikes ``template_at(trough)`` with the trough anywhere within half a sample of 20, plus white noise
+    of 4 µV; and their shifts."""
+    rng = np.random.default_rng(seed)
+    shifts = rng.uniform(-0.5, 0.5, n)
+    return np.array([template_at(20 + shift) for shift in shifts]) + rng.normal(0.0, 4.0, (n, 60)), shifts
+
+
+def test_a_unit_cut_by_its_timing_is_told_from_two_units():
+    waveforms, shifts = jittered(lambda trough: 80 * spike(60, trough, 2.0, 8, 0.4), 200, seed=1)
+    by_timing = (shifts > 0).astype(int)  # early and late halves of one unit
+    assert timing_split_share(waveforms, by_timing) > 0.9
+    by_chance = np.arange(200) % 2  # the same unit halved at random: what the halves' means differ by is noise
+    assert timing_split_share(waveforms, by_chance) < 0.5
+    # two real units, told apart by amplitude, by shape, or on a tetrode by footprint: near 0
+    assert timing_split_share(np.vstack([waveforms, 2 * waveforms]), np.repeat([0, 1], 200)) < 0.01
+    other, _ = jittered(lambda trough: 80 * spike(60, trough, 3.0, 12, 0.7), 200, seed=2)
+    assert timing_split_share(np.vstack([waveforms, other]), np.repeat([0, 1], 200)) < 0.3
+    footprint = np.hstack([waveforms, 0.3 * waveforms]), np.hstack([0.3 * waveforms, waveforms])
+    assert timing_split_share(np.vstack(footprint), np.repeat([0, 1], 200), channels=2) < 0.01
+    # on a tetrode-like row the derivative is taken channel by channel
+    two_channels = np.hstack([waveforms, 0.5 * waveforms])
+    assert timing_split_share(two_channels, by_timing, channels=2) > 0.9
+    assert math.isnan(timing_split_share(waveforms[:8], np.repeat([0, 1], 4)))  # clusters too small to judge
+    with pytest.raises(InputError, match="channels do not divide"):
+        timing_split_share(waveforms, by_timing, channels=7)
+
+
+def test_ranks_whose_clusters_cut_a_unit_by_its_timing_are_read_as_cuts():
+    # a one-channel recording of 3 units (c1_u3_n5_shape_s1 of the realistic benchmark): k = 6 halves every unit
+    # into early and late spikes, a stable cut that prediction strength's fall would otherwise pick
+    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6, 7, 8], "separation": [5.8, 2.47, 2.36, 1.84, 2.0, 1.38, 1.53],
+                         "prediction_strength": [0.994, 0.771, 0.541, 0.480, 0.663, 0.451, 0.424],
+                         "timing_split": [0.10, 0.14, 0.72, 0.84, 0.97, 0.96, 0.97]})
+    assert rank_suggestion(scan.drop(columns="timing_split")).k == 6
+    suggestion = rank_suggestion(scan)
+    assert suggestion.k == suggested_rank(scan) == 3
+    assert suggestion.reason.endswith("Read as a unit cut in two (prediction strength 0.5, d′ 2.6, whatever was "
+                                      "measured): k = 6, 7, 8, where two clusters differ only by when their spikes "
+                                      "were cut out (their mean waveforms differ along the spike's time derivative, "
+                                      "96% or more).")
+    assert "the largest k scanned" not in suggestion.reason  # the ks past 5 were scanned, and read as cuts
+    everywhere = scan.assign(timing_split=0.95)  # nothing else to suggest from: the scan is read as it is
+    assert rank_suggestion(everywhere) == rank_suggestion(scan.drop(columns="timing_split"))
 
 
 def test_scan_runs_of_one_k_do_not_depend_on_the_other_ranks():

@@ -238,6 +238,8 @@ def test_rank_scan_recovers_the_number_of_units():
     assert row["stability"] > 0.95 and row["cophenetic"] > 0.95
     strength = scan.set_index("k")["prediction_strength"]
     assert strength.loc[4] >= PREDICTION_STRENGTH_THRESHOLD > strength.loc[6]  # 4 units hold; 6 clusters cut some
+    timing = scan.set_index("k")["timing_split"]  # the sample's units differ in shape: no k cuts one by its timing
+    assert timing.between(0, 1).all() and timing.loc[4] < 0.5
 
 
 # --------------------------------------------------------------------------

@@ -163,6 +163,7 @@ from nnmf_core.spikes.metrics import (
     separation,
     silhouette,
     stability,
+    timing_split_share,
 )
 from nnmf_core.spikes.new_data import NewAssignment, assign_new_waveforms
 from nnmf_core.spikes.options import (
@@ -207,6 +208,7 @@ from nnmf_core.spikes.rank_rule import (
     PREDICTION_STRENGTH_OPEN,
     PREDICTION_STRENGTH_THRESHOLD,
     SEPARATION_THRESHOLD,
+    TIMING_SPLIT_SHARE,
     UNSURE_MARGIN,
     RankSuggestion,
     rank_suggestion,
@@ -307,6 +309,7 @@ __all__ = [
     "SAMPLE_SPIKES_CSV",
     "SCAN_RANKS",
     "SEPARATION_THRESHOLD",
+    "TIMING_SPLIT_SHARE",
     "SpikeClustering",
     "TRANSFORMS",
     "WaveformTable",
@@ -336,6 +339,7 @@ __all__ = [
     "rank_scan",
     "read_waveforms",
     "separation",
+    "timing_split_share",
     "silhouette",
     "spreadsheet_safe",
     "stability",

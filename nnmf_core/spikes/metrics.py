@@ -240,3 +240,72 @@ def _separation(X: np.ndarray, labels: np.ndarray) -> float:
         smallest = min(smallest, length / spread if spread > 0 else math.inf)
     return smallest
 
+
+
+#: Clusters smaller than this are left out of :func:`timing_split_share`: the
+#: mean of a handful of noisy waveforms has no clear derivative.
+TIMING_SPLIT_MIN_SIZE = 5
+
+
+def timing_split_share(X, labels, channels: int = 1) -> float:
+    """How much of some pair of clusters' difference a sub-sample time shift explains.
+
+    A spike is cut out of the recording wherever it was detected, up to half
+    a sample early or late. Past the number of units, a clustering can cut
+    one unit in two along that jitter: the two halves' mean waveforms then
+    differ along the spike's time derivative, since a waveform moved by a
+    fraction δ of a sample changes by about δ times it. For every pair of
+    clusters this is the squared cosine between the difference of their
+    mean waveforms and the time derivative of their average (each channel
+    differentiated on its own); the largest over all pairs is returned.
+    Units that differ in amplitude, shape or footprint score near 0; a unit
+    cut by its timing near 1 (0.93–0.98 on the realistic benchmark).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_waveforms, n_samples)
+        The waveforms, ``channels`` channels of equal length one after another.
+    labels : array_like, shape (n_waveforms,)
+    channels : int
+
+    Returns
+    -------
+    float
+        0 … 1; NaN with fewer than two clusters of at least
+        :data:`TIMING_SPLIT_MIN_SIZE` waveforms.
+
+    Examples
+    --------
+    >>> t = np.arange(40.0)
+    >>> spike = lambda centre: -np.exp(-0.5 * ((t - centre) / 2.0) ** 2)
+    >>> early, late = [spike(19.8)] * 5, [spike(20.2)] * 5
+    >>> round(timing_split_share(early + late, [0] * 5 + [1] * 5), 2)
+    1.0
+    >>> round(timing_split_share([spike(20)] * 5 + [2 * spike(20)] * 5, [0] * 5 + [1] * 5), 3)
+    0.0
+    """
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    if X.ndim != 2 or labels.shape != (X.shape[0],):
+        raise InputError("Give one label per waveform (one waveform per row).")
+    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1 \
+            or X.shape[1] % channels:
+        raise InputError(f"{channels!r} channels do not divide {X.shape[1]} samples per waveform.")
+    return _timing_split_share(X, labels, int(channels))
+
+
+def _timing_split_share(X: np.ndarray, labels: np.ndarray, channels: int) -> float:
+    """:func:`timing_split_share` of checked waveforms (float64), labels and channel count."""
+    clusters, counts = np.unique(labels, return_counts=True)
+    means = np.array([X[labels == c].mean(axis=0) for c in clusters[counts >= TIMING_SPLIT_MIN_SIZE]])
+    if len(means) < 2:
+        return math.nan
+    largest = 0.0
+    for a, b in itertools.combinations(range(len(means)), 2):
+        difference = means[a] - means[b]
+        average = (means[a] + means[b]).reshape(channels, -1) / 2
+        derivative = np.gradient(average, axis=1).ravel() if average.shape[1] > 1 else np.zeros(X.shape[1])
+        scale = float(difference @ difference) * float(derivative @ derivative)
+        if scale > 0:
+            largest = max(largest, float(difference @ derivative) ** 2 / scale)
+    return largest

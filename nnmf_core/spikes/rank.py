@@ -30,7 +30,7 @@ from nnmf_core.spikes.clustering import (
     _cluster_waveforms,
     _coordinates_for,
 )
-from nnmf_core.spikes.metrics import _separation, stability
+from nnmf_core.spikes.metrics import _separation, _timing_split_share, stability
 from nnmf_core.spikes.options import (
     DEFAULT_ASSIGNMENT,
     DEFAULT_RESTARTS,
@@ -238,6 +238,9 @@ def rank_scan(
         ``stability``: mean pairwise ARI of the runs' clusters;
         ``separation``: :func:`separation` (smallest d′) of the best run's
         clusters, measured on the waveforms;
+        ``timing_split``: :func:`timing_split_share` of the best run's
+        clusters: near 1 when two of them are one unit cut by the
+        sub-sample timing of its spikes;
         ``prediction_strength``: :func:`prediction_strength` of the method's
         clusters on two seeded halvings of the waveforms, each half predicted
         by the other's cluster means, averaged (NaN when a half holds fewer
@@ -257,12 +260,13 @@ def rank_scan(
     if _aligns(_checked_align(align), channels):
         X = _aligned(X, channels).waveforms
     return _rank_scan(X, ks, n_runs=n_runs, transform=transform, assignment=assignment, solver=solver,
-                      max_iter=max_iter, tol=tol, random_state=random_state, dtype=dtype, on_rank=on_rank)
+                      max_iter=max_iter, tol=tol, random_state=random_state, dtype=dtype, on_rank=on_rank,
+                      channels=channels)
 
 
 def _rank_scan(
     X: np.ndarray, ks: list, *, n_runs: int, transform: str, assignment: str, solver: str, max_iter: int, tol: float,
-    random_state: int | None, dtype, on_rank,
+    random_state: int | None, dtype, on_rank, channels: int = 1,
 ) -> pd.DataFrame:
     """:func:`rank_scan` of checked waveforms (float64), ranks and options."""
     n_waveforms = X.shape[0]
@@ -287,6 +291,7 @@ def _rank_scan(
                 "cophenetic": cophenetic_correlation(consensus_matrix([labels[subset] for labels in label_sets])),
                 "stability": stability(label_sets),
                 "separation": _separation(X, label_sets[best]),
+                "timing_split": _timing_split_share(X, label_sets[best], channels),
                 "prediction_strength": _prediction_strength(
                     X, k, halvings, transform=transform, assignment=assignment, solver=solver, max_iter=max_iter, tol=tol,
                     entropy=entropy, dtype=dtype),
