@@ -62,7 +62,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "called unsure when the separation points elsewhere, when the next k still holds "
                    f"{open_above:g} (more than a unit cut in two), or when the largest k scanned still holds "
                    f"{strength:g}. A k whose clusters include two that differ only by a fraction of a sample in time "
-                   f"(timing split ≥ {spikes.TIMING_SPLIT_SHARE:g}) has cut a unit by its jitter and counts as a cut.")
+                   f"(timing split ≥ {spikes.TIMING_SPLIT_SHARE:g}) has cut a unit by its jitter and is set aside.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         others = [j for j in suggestion.alternatives if j != k]  # an unsure suggestion's other ranks, one click away

@@ -103,8 +103,8 @@ SCAN_COLUMNS = {
     "timing_split": st.column_config.NumberColumn(
         "timing split", format="%.2f",
         help="Of two clusters, the largest share of their difference that a shift of a fraction of a sample explains: "
-             f"near 1, one unit cut by when its spikes were cut out (a k at {spikes.TIMING_SPLIT_SHARE:g} or more counts "
-             "as a unit cut in two)."),
+             f"near 1, one unit cut by when its spikes were cut out (a k at {spikes.TIMING_SPLIT_SHARE:g} or more is set "
+             "aside)."),
     "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
 }
 

@@ -208,7 +208,7 @@ def test_a_unit_cut_by_its_timing_is_told_from_two_units():
         timing_split_share(waveforms, by_timing, channels=7)
 
 
-def test_ranks_whose_clusters_cut_a_unit_by_its_timing_are_read_as_cuts():
+def test_ranks_whose_clusters_cut_a_unit_by_its_timing_are_set_aside():
     # a one-channel recording of 3 units (c1_u3_n5_shape_s1 of the realistic benchmark): k = 6 halves every unit
     # into early and late spikes, a stable cut that prediction strength's fall would otherwise pick
     scan = pd.DataFrame({"k": [2, 3, 4, 5, 6, 7, 8], "separation": [5.8, 2.47, 2.36, 1.84, 2.0, 1.38, 1.53],
@@ -217,13 +217,24 @@ def test_ranks_whose_clusters_cut_a_unit_by_its_timing_are_read_as_cuts():
     assert rank_suggestion(scan.drop(columns="timing_split")).k == 6
     suggestion = rank_suggestion(scan)
     assert suggestion.k == suggested_rank(scan) == 3
-    assert suggestion.reason.endswith("Read as a unit cut in two (prediction strength 0.5, d′ 2.6, whatever was "
-                                      "measured): k = 6, 7, 8, where two clusters differ only by when their spikes "
-                                      "were cut out (their mean waveforms differ along the spike's time derivative, "
-                                      "96% or more).")
-    assert "the largest k scanned" not in suggestion.reason  # the ks past 5 were scanned, and read as cuts
+    assert "(0.77 at k = 3, at most 0.54 at any larger k not set aside below:" in suggestion.reason
+    assert suggestion.reason.endswith("Set aside as units cut in two: k = 6, 7, 8, where two clusters differ only by "
+                                      "when their spikes were cut out (their mean waveforms differ along the spike's "
+                                      "time derivative, 96% or more).")
     everywhere = scan.assign(timing_split=0.95)  # nothing else to suggest from: the scan is read as it is
     assert rank_suggestion(everywhere) == rank_suggestion(scan.drop(columns="timing_split"))
+
+
+def test_when_every_larger_k_cuts_a_unit_by_its_timing_the_fall_after_the_last_k_kept_counts_as_seen():
+    # the bundled synthetic set: 4 units, k = 5 … 7 each cut one by its timing
+    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6, 7], "separation": [4.6, 4.97, 5.21, 3.31, 2.74, 2.74],
+                         "prediction_strength": [0.996, 0.986, 0.980, 0.650, 0.489, 0.493],
+                         "timing_split": [0.05, 0.20, 0.20, 0.95, 0.97, 0.96]})
+    suggestion = rank_suggestion(scan)
+    assert suggestion.k == 4 and not suggestion.unsure  # k = 5 no longer "explains the data about as well"
+    assert "(0.98 at k = 4, every larger k set aside below:" in suggestion.reason
+    assert "the largest k scanned" not in suggestion.reason and "At k = 5" not in suggestion.reason
+    assert rank_suggestion(scan.drop(columns="timing_split")).alternatives == (5,)
 
 
 def test_scan_runs_of_one_k_do_not_depend_on_the_other_ranks():

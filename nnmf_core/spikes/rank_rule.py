@@ -1,8 +1,8 @@
 """The rank a :func:`~nnmf_core.spikes.rank.rank_scan` suggests, the ranks
-its evidence does not rule out, and a sentence that says both: a k whose
-clusters cut a unit by the timing of its spikes is read as the cut it is,
-prediction strength's fall decides, the separation d′ agrees or points
-elsewhere.
+its evidence does not rule out, and a sentence that says both: the ks whose
+clusters cut a unit by the timing of its spikes are set aside, prediction
+strength's fall decides among the others, the separation d′ agrees or
+points elsewhere.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ PREDICTION_STRENGTH_CUT = 0.5
 #: 0.66 and 0.70) are called unsure instead, naming k + 1.
 PREDICTION_STRENGTH_OPEN = PREDICTION_STRENGTH_CUT + 3 * PREDICTION_STRENGTH_MARGIN
 #: A k whose scan row has a ``timing_split`` (:func:`~nnmf_core.spikes.timing_split_share`)
-#: of at least this is read as a unit cut in two, whatever its other scores:
+#: of at least this is set aside as a unit cut in two, whatever its other scores:
 #: two of its clusters differ only along the spike's time derivative, one
 #: unit cut by the sub-sample timing of its spikes. On the realistic
 #: benchmark (98 recordings) the pairs of true units score 0.57 at most, and
@@ -119,15 +119,14 @@ def suggested_rank(scan: pd.DataFrame) -> int:
     Before either, a k whose clusters include two that differ only along
     the spike's time derivative (``timing_split`` at least
     :data:`TIMING_SPLIT_SHARE`, see
-    :func:`~nnmf_core.spikes.timing_split_share`) is read as what it is, a
-    unit cut in two (its prediction strength taken as
-    :data:`PREDICTION_STRENGTH_CUT`, its separation as
-    :data:`CUT_UNIT_SEPARATION`): it has cut one unit into its early and its
-    late spikes, which sub-sample detection jitter makes a stable cut, so
-    prediction strength may fall after it as after a real unit (two 3-unit
-    one-channel recordings of the benchmark were suggested 6 that way). A
-    scan without that column, or where every k has such a pair, is read as
-    it is.
+    :func:`~nnmf_core.spikes.timing_split_share`) is set aside, as a unit
+    cut in two: it has cut one unit into its early and its late spikes,
+    which sub-sample detection jitter makes a stable cut, so prediction
+    strength may fall after it as after a real unit (two 3-unit one-channel
+    recordings of the benchmark were suggested 6 that way). When the ks set
+    aside run to the end of the scan, the fall after the last k kept counts
+    as seen. A scan without that column, or where every k has such a pair,
+    is read as it is.
 
     Why not the consensus scores: when k exceeds the
     number of units, the clustering cuts one unit in two — and cuts it the
@@ -215,7 +214,7 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
     """
     if scan.empty or not {"k", "separation"} <= set(scan.columns):
         raise InputError("The rank scan is empty or lacks the columns 'k' and 'separation'.")
-    scan, timing_splits = _timing_splits_read_as_cuts(scan.sort_values("k"))
+    scan, set_aside, timing_splits = _timing_splits_set_aside(scan.sort_values("k"))
     ks = [int(k) for k in scan["k"]]
     d = dict(zip(ks, scan["separation"].astype(float).fillna(-math.inf)))
     threshold = SEPARATION_THRESHOLD
@@ -231,7 +230,7 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
         alternatives, sentences = _separation_evidence(k, ks, d)
     if "prediction_strength" in scan.columns:
         strengths = dict(zip(ks, scan["prediction_strength"].astype(float)))
-        predicted, evidence, left_open = _prediction_evidence(ks, strengths)
+        predicted, evidence, left_open = _prediction_evidence(ks, strengths, set_aside)
         if predicted is not None:  # prediction strength decides and speaks first; the separation agrees or not
             separation = " ".join(sentences)
             separation = separation[0].lower() + separation[1:] if separation.startswith("No ") else separation
@@ -254,7 +253,8 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
             sentences.append(f"At k = {nearly} the prediction strength {how}: a further unit is possible.")
         scored = [j for j in ks if np.isfinite(strengths[j])]
         last = scored[-1] if scored else k
-        if last > k and last not in alternatives and strengths[last] >= PREDICTION_STRENGTH_THRESHOLD:
+        if (last > k and last not in alternatives and strengths[last] >= PREDICTION_STRENGTH_THRESHOLD
+                and not any(j > last for j in set_aside)):
             alternatives.append(last)
             sentences.append(f"At k = {last}, the largest k scanned, the prediction strength is still "
                              f"{strengths[last]:.2f} (at least {PREDICTION_STRENGTH_THRESHOLD:g}): there may be more "
@@ -269,30 +269,22 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
     return RankSuggestion(k, tuple(alternatives), " ".join(sentences))
 
 
-def _timing_splits_read_as_cuts(scan: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """The scan read with every k whose clusters cut a unit by its timing
-    (``timing_split`` at least :data:`TIMING_SPLIT_SHARE`) taken for what it
-    is, a unit cut in two: its prediction strength :data:`PREDICTION_STRENGTH_CUT`
-    and its separation :data:`CUT_UNIT_SEPARATION`, so it is never suggested
-    and the fall after the k before it is seen; and a sentence that names
-    those ks. The scan as it is when it has no such column, no such k, or
-    nothing else."""
+def _timing_splits_set_aside(scan: pd.DataFrame) -> tuple[pd.DataFrame, tuple, str]:
+    """The scan without the ks whose clusters cut a unit by its timing
+    (``timing_split`` at least :data:`TIMING_SPLIT_SHARE`), those ks, and a
+    sentence that names them; the scan as it is when it has no such column,
+    no such k, or nothing else."""
     if "timing_split" not in scan.columns:
-        return scan, ""
+        return scan, (), ""
     share = scan["timing_split"].astype(float)
     cut = (share >= TIMING_SPLIT_SHARE).to_numpy()
     if not cut.any() or cut.all():
-        return scan, ""
-    read = scan.copy()
-    read.loc[cut, "separation"] = CUT_UNIT_SEPARATION
-    if "prediction_strength" in read.columns:
-        read.loc[cut, "prediction_strength"] = PREDICTION_STRENGTH_CUT
-    ks = ", ".join(str(int(k)) for k in scan["k"][cut])
-    sentence = (f"Read as a unit cut in two (prediction strength {PREDICTION_STRENGTH_CUT:g}, d′ "
-                f"{CUT_UNIT_SEPARATION:.1f}, whatever was measured): k = {ks}, where two clusters differ only by when "
-                f"their spikes were cut out (their mean waveforms differ along the spike's time derivative, "
+        return scan, (), ""
+    set_aside = tuple(int(k) for k in scan["k"][cut])
+    sentence = (f"Set aside as units cut in two: k = {', '.join(map(str, set_aside))}, where two clusters differ only "
+                f"by when their spikes were cut out (their mean waveforms differ along the spike's time derivative, "
                 f"{share[cut].min():.0%} or more).")
-    return read, sentence
+    return scan[~cut], set_aside, sentence
 
 
 def _separation_evidence(k: int, ks: list, d: dict) -> tuple[list, list]:
@@ -324,7 +316,7 @@ def _separation_evidence(k: int, ks: list, d: dict) -> tuple[list, list]:
     return alternatives, sentences
 
 
-def _prediction_evidence(ks: list, strengths: dict) -> tuple[int | None, str, tuple]:
+def _prediction_evidence(ks: list, strengths: dict, set_aside: tuple = ()) -> tuple[int | None, str, tuple]:
     """The rank prediction strength points to (None when no k has one), a
     sentence that says why, and the other ranks it leaves open.
 
@@ -336,7 +328,9 @@ def _prediction_evidence(ks: list, strengths: dict) -> tuple[int | None, str, tu
     After the largest k scanned, the fall is not seen: it is taken to be to
     :data:`PREDICTION_STRENGTH_CUT`, what the next k would keep if it cut a
     unit, and when that wins, the largest fall seen is left open. The k with
-    the highest strength when no k is above the cut.
+    the highest strength when no k is above the cut. ``set_aside``: ranks
+    scanned but left out of ``ks`` as units cut by their timing; one above
+    the largest of ``ks`` means the fall after it was seen.
     """
     scored = [j for j in ks if np.isfinite(strengths[j])]
     if not scored:
@@ -353,16 +347,19 @@ def _prediction_evidence(ks: list, strengths: dict) -> tuple[int | None, str, tu
                            f"from one half of the waveforms to the other, about what a unit cut in two keeps; "
                            f"k = {predicted} comes closest ({strengths[predicted]:.2f})."), ()
     predicted = max(falls, key=lambda j: (falls[j], j))
-    if predicted == last:
+    if predicted == last and not any(j > last for j in set_aside):
         seen = [j for j in falls if j != last and falls[j] > 1]
         why = (f"at k = {last}, the largest k scanned, clusters found in one half of the waveforms still keep "
                f"{strengths[last]:.2f} of every cluster's pairs together in the other half, against about "
                f"{cut:g} once a unit is cut in two: the fall may lie beyond the scan, and there may be more units "
                f"than it reached.")
         return predicted, "Prediction strength: " + why, (max(seen, key=falls.get),) if seen else ()
-    after = max(strengths[i] for i in scored if i > predicted)
+    larger = [strengths[i] for i in scored if i > predicted]
+    others = " not set aside below" if any(j > predicted for j in set_aside) else ""
+    after = (f"at most {max(larger):.2f} at any larger k{others}" if larger
+             else "every larger k set aside below")
     why = (f"it falls the most after k = {predicted} and does not come back ({strengths[predicted]:.2f} at "
-           f"k = {predicted}, at most {after:.2f} at any larger k: the least share of a cluster's pairs that clusters "
+           f"k = {predicted}, {after}: the least share of a cluster's pairs that clusters "
            f"found in the other half of the waveforms keep together). Past the number of units, a cluster is a unit "
            f"cut in two, which the other half does not cut the same way.")
     return predicted, "Prediction strength: " + why, ()
