@@ -48,7 +48,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
         st.plotly_chart(figures.spike_rank_scan_figure(
             scan["k"], scan["relative_error"], scan["cophenetic"], scan["stability"], scan["separation"],
             suggested=suggested, threshold=spikes.SEPARATION_THRESHOLD, prediction_strength=scan["prediction_strength"],
-            strength_threshold=spikes.PREDICTION_STRENGTH_THRESHOLD,
+            strength_threshold=spikes.PREDICTION_STRENGTH_THRESHOLD, set_aside=suggestion.set_aside,
             title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
         st.markdown(suggestion.reason)
         strength, open_above = spikes.PREDICTION_STRENGTH_THRESHOLD, spikes.PREDICTION_STRENGTH_OPEN

@@ -276,6 +276,20 @@ def test_rank_scan_figure_marks_the_suggested_rank_and_the_threshold():
     assert any(shape.y0 == shape.y1 == 0.8 and shape.yref == "y2" for shape in with_strength.layout.shapes)
 
 
+def test_rank_scan_figure_shades_the_ranks_set_aside():
+    ks = [2, 3, 4, 5, 6, 7, 8]
+    fig = spike_rank_scan_figure(ks, np.linspace(0.3, 0.2, 7), [1.0] * 7, [1.0] * 7, [5.8, 2.5, 2.4, 1.8, 2.0, 1.4, 1.5],
+                                 suggested=3, threshold=4.0, set_aside=[8, 6, 7])
+    bands = [shape for shape in fig.layout.shapes if shape.type == "rect"]
+    assert len(bands) == 3 and {(band.x0, band.x1) for band in bands} == {(5.5, 8.5)}  # one run, in every panel
+    assert [a.text for a in fig.layout.annotations].count("set aside: timing splits") == 1
+    apart = spike_rank_scan_figure(ks, np.linspace(0.3, 0.2, 7), [1.0] * 7, [1.0] * 7, [5.0] * 7, suggested=3,
+                                   threshold=4.0, set_aside=[4, 7])
+    assert sorted({(s.x0, s.x1) for s in apart.layout.shapes if s.type == "rect"}) == [(3.5, 4.5), (6.5, 7.5)]
+    assert not [s for s in spike_rank_scan_figure(ks, np.linspace(0.3, 0.2, 7), [1.0] * 7, [1.0] * 7, [5.0] * 7,
+                                                  suggested=3, threshold=4.0).layout.shapes if s.type == "rect"]
+
+
 def test_spike_figures_use_no_streamlit():
     assert "streamlit" not in vars(figures)
 

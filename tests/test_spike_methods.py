@@ -216,7 +216,7 @@ def test_ranks_whose_clusters_cut_a_unit_by_its_timing_are_set_aside():
                          "timing_split": [0.10, 0.14, 0.72, 0.84, 0.97, 0.96, 0.97]})
     assert rank_suggestion(scan.drop(columns="timing_split")).k == 6
     suggestion = rank_suggestion(scan)
-    assert suggestion.k == suggested_rank(scan) == 3
+    assert suggestion.k == suggested_rank(scan) == 3 and suggestion.set_aside == (6, 7, 8)
     assert "(0.77 at k = 3, at most 0.54 at any larger k not set aside below:" in suggestion.reason
     assert suggestion.reason.endswith("Set aside as units cut in two: k = 6, 7, 8, where two clusters differ only by "
                                       "when their spikes were cut out (their mean waveforms differ along the spike's "

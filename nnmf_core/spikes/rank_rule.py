@@ -62,11 +62,15 @@ class RankSuggestion(NamedTuple):
         separations leave open); empty when the suggestion is clear.
     reason : str
         The evidence in a sentence or two (:func:`suggestion_reason`).
+    set_aside : tuple of int
+        Scanned ranks left out as units cut by their spikes' timing
+        (:data:`TIMING_SPLIT_SHARE`).
     """
 
     k: int
     alternatives: tuple
     reason: str
+    set_aside: tuple = ()
 
     @property
     def unsure(self) -> bool:
@@ -265,8 +269,8 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
     if alternatives and not cautioned:
         others = " and ".join(map(str, alternatives))
         head = f"k = {k} (unsure: k = {others} explain{'s' if len(alternatives) == 1 else ''} the data about as well). "
-        return RankSuggestion(k, tuple(alternatives), head + " ".join(sentences))
-    return RankSuggestion(k, tuple(alternatives), " ".join(sentences))
+        return RankSuggestion(k, tuple(alternatives), head + " ".join(sentences), set_aside)
+    return RankSuggestion(k, tuple(alternatives), " ".join(sentences), set_aside)
 
 
 def _timing_splits_set_aside(scan: pd.DataFrame) -> tuple[pd.DataFrame, tuple, str]:
