@@ -204,7 +204,7 @@ def test_a_unit_cut_by_its_timing_is_told_from_two_units():
     two_channels = np.hstack([waveforms, 0.5 * waveforms])
     assert timing_split_share(two_channels, by_timing, channels=2) > 0.9
     assert math.isnan(timing_split_share(waveforms[:8], np.repeat([0, 1], 4)))  # clusters too small to judge
-    with pytest.raises(InputError, match="channels do not divide"):
+    with pytest.raises(InputError, match="cannot be cut into 7 channels"):
         timing_split_share(waveforms, by_timing, channels=7)
 
 

@@ -16,6 +16,7 @@ from sklearn import config_context
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from nnmf_core.errors import InputError
+from nnmf_core.spikes.channels import checked_channels
 
 
 def ari(labels, reference) -> float:
@@ -289,10 +290,7 @@ def timing_split_share(X, labels, channels: int = 1) -> float:
     labels = np.asarray(labels)
     if X.ndim != 2 or labels.shape != (X.shape[0],):
         raise InputError("Give one label per waveform (one waveform per row).")
-    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1 \
-            or X.shape[1] % channels:
-        raise InputError(f"{channels!r} channels do not divide {X.shape[1]} samples per waveform.")
-    return _timing_split_share(X, labels, int(channels))
+    return _timing_split_share(X, labels, checked_channels(X.shape[1], channels))
 
 
 def _timing_split_share(X: np.ndarray, labels: np.ndarray, channels: int) -> float:
