@@ -132,15 +132,18 @@ def channel_header_sentence(sample_names: Sequence[str], channels: int) -> str:
 
 
 def channel_options(n_samples: int, most: int = MAX_CHANNELS) -> list[int]:
-    """The channel counts a row of ``n_samples`` can hold: the divisors of
-    ``n_samples`` up to ``most`` that leave every channel at least
-    :data:`MIN_CHANNEL_SAMPLES` samples.
+    """The channel counts a row of ``n_samples`` can hold: 1 (a row is one
+    channel, however short), and the divisors of ``n_samples`` up to
+    ``most`` that leave every channel at least :data:`MIN_CHANNEL_SAMPLES`
+    samples.
 
     >>> channel_options(300)[:8]
     [1, 2, 3, 4, 5, 6, 10, 12]
+    >>> channel_options(2)
+    [1]
     """
-    return [c for c in range(1, min(int(most), int(n_samples)) + 1)
-            if n_samples % c == 0 and n_samples // c >= MIN_CHANNEL_SAMPLES]
+    return [1] + [c for c in range(2, min(int(most), int(n_samples)) + 1)
+                  if n_samples % c == 0 and n_samples // c >= MIN_CHANNEL_SAMPLES]
 
 
 def checked_channels(n_samples: int, channels) -> int:

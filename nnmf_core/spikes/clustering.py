@@ -377,7 +377,7 @@ def cluster_waveforms(
     ('shape+amplitude', (160,), (4, 150))
     """
     X, k = _checked_clustering(waveforms, k, transform, assignment, n_restarts, random_state)
-    channels = _checked_channel_count(X.shape[1], channels)
+    channels = checked_channels(X.shape[1], channels)
     return _cluster_waveforms(
         X, k, transform=transform, assignment=assignment, solver=solver, init=init, max_iter=max_iter, tol=tol,
         n_restarts=n_restarts, random_state=random_state, dtype=dtype, on_iteration=on_iteration, channels=channels,
@@ -408,13 +408,6 @@ def _checked_clustering(waveforms, k, transform: str, assignment: str, n_restart
     _checked_transform(transform)
     _checked_random_state(random_state)
     return X, k
-
-
-def _checked_channel_count(n_samples: int, channels) -> int:
-    """``channels`` as an int when rows of ``n_samples`` split into that many equal channels."""
-    if isinstance(channels, (int, np.integer)) and not isinstance(channels, bool) and channels == 1:
-        return 1
-    return checked_channels(n_samples, channels)
 
 
 def _cluster_waveforms(

@@ -22,11 +22,11 @@ from nnmf_core._text import counted, times
 from nnmf_core.errors import InputError
 from nnmf_core.factorize import MAX_FIT_COST, factorize, fit_cost, iterations_within_budget
 from nnmf_core.spikes.alignment import _aligned
+from nnmf_core.spikes.channels import checked_channels
 from nnmf_core.spikes.clustering import (
     _aligns,
     _assigned,
     _checked_align,
-    _checked_channel_count,
     _cluster_waveforms,
     _coordinates_for,
 )
@@ -256,7 +256,7 @@ def rank_scan(
     _checked_assignment(assignment)
     _checked_transform(transform)
     _checked_random_state(random_state)
-    channels = _checked_channel_count(X.shape[1], channels)
+    channels = checked_channels(X.shape[1], channels)
     if _aligns(_checked_align(align), channels):
         X = _aligned(X, channels).waveforms
     return _rank_scan(X, ks, n_runs=n_runs, transform=transform, assignment=assignment, solver=solver,
