@@ -65,7 +65,8 @@ ASSIGNMENT_HELP = (
     "Gaussian mixture (the default): group the waveforms by their mix of templates and their size (log "
     "amplitude), then move each to the nearest cluster mean where that makes the likelier partition. The "
     f"{spikes.TRIMMED_SHARE:.0%} of waveforms farthest from every mean (two spikes in one window, most often) are "
-    "left out of the means, and still assigned.\n\n"
+    "left out of the means, and still assigned. Last, two clusters no farther apart than one unit cut in two are "
+    "joined while another cluster holds two clearly separate groups, which are then split.\n\n"
     "k-means on H: by the mix of templates alone, so units that differ only in size merge.\n\n"
     "Argmax: the template with the largest weight (W's columns scaled to unit norm first), the article's rule."
 )

@@ -24,12 +24,21 @@ from nnmf_core.spikes import (
     prediction_strength,
     rank_scan,
     rank_suggestion,
+    separation,
     shape_amplitude_features,
     suggested_rank,
     suggestion_reason,
     timing_split_share,
 )
-from nnmf_core.spikes.features import _likelier_of_refined, _refined_by_nearest_mean, _tied_mixture_labels, _trimmed_kmeans
+from nnmf_core.spikes.features import (
+    SPLIT_SEPARATION,
+    _cut_units_joined,
+    _likelier_of_refined,
+    _refined_by_nearest_mean,
+    _tied_mixture_labels,
+    _trimmed_kmeans,
+)
+from nnmf_core.spikes.metrics import _robust_separation
 
 
 @pytest.fixture(autouse=True)
@@ -132,6 +141,47 @@ def test_trimmed_kmeans_leaves_out_the_farthest_share_and_still_labels_them():
     np.testing.assert_allclose(np.sort(_trimmed_kmeans(points, start, 0).centres[:, 0]), [2.5, 25.0], atol=0.5)
     assert fit.labels.shape == truth.shape and set(np.unique(fit.labels)) == {0, 1}
     assert fit.inertia == pytest.approx(((points[fit.kept] - fit.centres[fit.labels[fit.kept]]) ** 2).sum())
+
+
+def two_alike_units_and_a_small_one(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two large units of one shape, 150 and 135 µV deep, and a small one 22 µV
+    deep of another, in 5 µV noise and without amplitude jitter (the kind of
+    recording where the mixture cut the small unit and joined the two large
+    ones: SpikeInterface's generator at its own settings, 1 channel)."""
+    small = 22 * spike(60, 20, 3.0, 12, 0.5)
+    return units([150 * SHAPE, 135 * SHAPE, small], 200, noise=5.0, jitter=0.0, seed=seed)
+
+
+def test_a_unit_cut_in_two_is_joined_while_another_cluster_holds_two_units():
+    waveforms, truth = two_alike_units_and_a_small_one()
+    rng = np.random.default_rng(0)
+    wrong = np.where(truth == 1, 0, truth)  # the two large units in one cluster
+    wrong[(truth == 2) & (rng.random(truth.size) < 0.5)] = 1  # the small one cut in two at random
+    assert _robust_separation(waveforms[truth == 0], waveforms[truth == 1]) > SPLIT_SEPARATION
+    joined = _cut_units_joined(waveforms, wrong, 3, random_state=0)
+    assert ari(joined, truth) > 0.99
+    assert ari(wrong, truth) < 0.6
+    # a right partition is left as it is
+    np.testing.assert_array_equal(_cut_units_joined(waveforms, truth, 3, random_state=0), truth)
+
+
+def test_units_too_alike_to_tell_apart_are_left_as_the_rounds_made_them():
+    # one shape at 40, 46 and 53 µV with 8 % amplitude jitter: neighbours d′ 1–2 apart, no cluster holds two far halves
+    waveforms, truth = units([40 * SHAPE, 46 * SHAPE, 53 * SHAPE], 150, noise=4.0, jitter=0.08, seed=3)
+    labels = _refined_by_nearest_mean(waveforms, truth, 3)
+    np.testing.assert_array_equal(_cut_units_joined(waveforms, labels, 3, random_state=0), labels)
+
+
+def test_the_robust_separation_is_not_moved_by_a_few_overlapping_spikes():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(300, 5)), rng.normal(size=(300, 5)) + [6.0, 0, 0, 0, 0]
+    with_overlaps = np.vstack([a, 40.0 * rng.normal(size=(6, 5))])  # 2 % of waveforms holding two spikes
+    assert _robust_separation(a, b) == pytest.approx(6.0, rel=0.1)
+    assert _robust_separation(with_overlaps, b) == pytest.approx(6.0, rel=0.15)
+    plain = separation(np.vstack([with_overlaps, b]), np.repeat([0, 1], [306, 300]))
+    assert plain < 3.0  # the plain d′ reads two units as one cut in two
+    assert CUT_UNIT_SEPARATION == pytest.approx(2.65, abs=0.01)
+    assert _robust_separation(a, a) == 0.0
 
 
 def two_slanted_units(n_per_unit: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

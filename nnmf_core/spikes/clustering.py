@@ -18,6 +18,7 @@ from nnmf_core.spikes.alignment import MAX_ALIGNMENT_SHIFT, _aligned, _shifted
 from nnmf_core.spikes.channels import checked_channels
 from nnmf_core.spikes.features import (
     AMPLITUDE_WEIGHT,
+    _cut_units_joined,
     _likelier_of_refined,
     _principal_coordinates,
     _shape_amplitude_features,
@@ -262,7 +263,8 @@ def _assigned(X: np.ndarray, W: np.ndarray, H: np.ndarray, k: int, assignment: s
     if assignment == "kmeans":
         return _clusters_by_kmeans(H, k, random_state, KMEANS_INITS)
     points = _shape_amplitude_features(W, H, AMPLITUDE_WEIGHT)
-    return _likelier_of_refined(X, _tied_mixture_labels(points, k, random_state), k, coordinates)
+    labels = _likelier_of_refined(X, _tied_mixture_labels(points, k, random_state), k, coordinates)
+    return _cut_units_joined(X, labels, k, random_state)
 
 
 def _coordinates_for(X: np.ndarray, assignment: str) -> np.ndarray | None:
@@ -304,7 +306,10 @@ def cluster_waveforms(
     from trimmed k-means, then rounds of nearest mean waveform (trimmed
     k-means on the waveforms, from those clusters), kept where they make the
     likelier partition (Gaussian clusters sharing one covariance, on the
-    waveforms' first 30 principal components). Trimmed: every mean leaves
+    waveforms' first 30 principal components); last, a unit cut in two is
+    joined again while another cluster holds two units that lie at least
+    d′ = 4 apart (one split-and-merge move at a time, settled by the same
+    rounds). Trimmed: every mean leaves
     out the 5 % of waveforms farthest from every mean (overlapping spikes,
     which otherwise claim a cluster of their own and merge two units to pay
     for it); they are still assigned. These defaults find the units of
@@ -328,7 +333,8 @@ def cluster_waveforms(
     assignment : {"shape+amplitude", "kmeans", "argmax"}
         ``"shape+amplitude"``: a tied Gaussian mixture on the mix of
         templates and the log amplitude, then nearest mean waveform where
-        that is the likelier partition;
+        that is the likelier partition, and a unit cut in two joined again
+        where another cluster holds two units;
         ``"kmeans"``: k-means on the
         unit-length columns of H (shape only); ``"argmax"``: the strongest
         template (the article's rule).

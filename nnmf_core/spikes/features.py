@@ -1,7 +1,9 @@
 """What a waveform looks like to the clustering: its shape and its amplitude
 as NMF sees them, the Gaussian mixture that groups waveforms by both, the
-refinement that settles the borders on the waveforms themselves, and the
-likelihood that says which of the two partitions to keep. Both the mixture's
+refinement that settles the borders on the waveforms themselves, the
+likelihood that says which of the two partitions to keep, and the
+split-and-merge move that joins a unit cut in two while another cluster
+holds two units. Both the mixture's
 start and the refinement are trimmed k-means: the few waveforms that belong
 to no unit (two spikes in one window) are left out of every mean.
 
@@ -29,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from nnmf_core.errors import InputError
+from nnmf_core.spikes.metrics import CUT_UNIT_SEPARATION, _robust_separation
 
 #: λ in :func:`shape_amplitude_features`: how much a relative change of
 #: amplitude weighs against a change of mix (a 10 % larger spike moves as far
@@ -68,6 +71,15 @@ MIXTURE_MAX_ITER = 200
 #: estimated well from a few hundred waveforms. On the realistic benchmark
 #: any number from 15 to 50 chose the same partitions; 5 and 10 were too few.
 LIKELIHOOD_COMPONENTS = 30
+#: d′ (:func:`~nnmf_core.spikes.metrics._robust_separation`) from which the two
+#: halves of a cluster are taken for two units (:func:`_cut_units_joined`):
+#: above what cutting one unit in two gives, 2.7 for a Gaussian cloud and 3.5
+#: for a uniform one, and the separation the rank suggestion asks of two units.
+SPLIT_SEPARATION = 4.0
+#: Waveforms each half needs to count as a unit there (fewer: a handful of overlapping spikes).
+SPLIT_MIN_SIZE = 20
+#: Trimmed 2-means starts (k-means++) that cut a cluster in two; the least trimmed inertia wins.
+SPLIT_STARTS = 5
 
 
 def shape_amplitude_features(W, H, amplitude_weight: float = AMPLITUDE_WEIGHT) -> np.ndarray:
@@ -285,3 +297,61 @@ def _likelier_of_refined(X: np.ndarray, labels: np.ndarray, k: int, coordinates:
         return refined
     kept = _classification_likelihood(Z, labels, k) > _classification_likelihood(Z, refined, k)
     return labels if kept else refined
+
+
+def _cut_units_joined(X: np.ndarray, labels: np.ndarray, k: int, random_state: int) -> np.ndarray:
+    """The clusters with every unit cut in two joined again, while another
+    cluster holds two units: the moves of split-and-merge, taken only when the
+    d′ of both says so.
+
+    A unit far smaller than the others spreads widely in the mixture's
+    relative features (the noise is a larger share of it), so the mixture
+    can cut it in two and pay with two large units of one shape in one
+    cluster; the nearest-mean rounds keep that. Here the two closest
+    clusters (:func:`~nnmf_core.spikes.metrics._robust_separation` on the
+    waveforms) are joined when they are no farther apart than one unit cut in
+    two (:data:`~nnmf_core.spikes.metrics.CUT_UNIT_SEPARATION`), and the
+    other cluster whose two halves (trimmed 2-means) lie farthest apart is
+    cut, when they are at least :data:`SPLIT_SEPARATION` apart; then the
+    nearest-mean rounds settle the borders, up to k times. Units too alike to
+    tell apart (on one channel, d′ 0.7–3.5 between neighbours) are left as
+    the rounds made them: no cluster holds two halves that far apart.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    seeds = np.random.RandomState(random_state)
+    for _ in range(k):
+        members = [np.flatnonzero(labels == cluster) for cluster in range(k)]
+        pairs = [(_robust_separation(X[members[a]], X[members[b]]), a, b)
+                 for a in range(k) for b in range(a + 1, k) if members[a].size > 1 and members[b].size > 1]
+        if not pairs:
+            break
+        closest, a, b = min(pairs)
+        if closest > CUT_UNIT_SEPARATION:
+            break
+        best = None
+        for cluster in (c for c in range(k) if c not in (a, b) and members[c].size >= 2 * SPLIT_MIN_SIZE):
+            halves = _halves(X[members[cluster]], seeds)
+            if np.bincount(halves, minlength=2).min() < SPLIT_MIN_SIZE:
+                continue
+            apart = _robust_separation(X[members[cluster]][halves == 0], X[members[cluster]][halves == 1])
+            if best is None or apart > best[0]:
+                best = (apart, cluster, halves)
+        if best is None or best[0] < SPLIT_SEPARATION:
+            break
+        _, cluster, halves = best
+        moved = labels.copy()
+        moved[members[b]] = a
+        moved[members[cluster][halves == 1]] = b
+        moved = _refined_by_nearest_mean(X, moved, k)
+        if np.array_equal(moved, labels):
+            break
+        labels = moved
+    return labels
+
+
+def _halves(points: np.ndarray, seeds: np.random.RandomState) -> np.ndarray:
+    """Two clusters of ``points``: trimmed 2-means from :data:`SPLIT_STARTS` k-means++ starts, least inertia kept."""
+    n_trimmed = _trimmed_count(points.shape[0], 2)
+    fits = [_trimmed_kmeans(points, kmeans_plusplus(points, 2, random_state=seeds.randint(2**31 - 1))[0], n_trimmed)
+            for _ in range(SPLIT_STARTS)]
+    return min(fits, key=lambda fit: fit.inertia).labels

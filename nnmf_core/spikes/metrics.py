@@ -186,6 +186,11 @@ def _checked_pair(labels, reference) -> tuple[np.ndarray, np.ndarray]:
     return labels, reference
 
 
+#: d′ of the two halves of one Gaussian cut through its mean: the halves'
+#: means lie 2·√(2/π) standard deviations apart and each spreads √(1 − 2/π).
+CUT_UNIT_SEPARATION = 2 * math.sqrt(2 / math.pi) / math.sqrt(1 - 2 / math.pi)
+
+
 def separation(X, labels) -> float:
     """How well the two closest clusters are told apart: the smallest d′ over all pairs.
 
@@ -241,6 +246,26 @@ def _separation(X: np.ndarray, labels: np.ndarray) -> float:
         smallest = min(smallest, length / spread if spread > 0 else math.inf)
     return smallest
 
+
+
+def _robust_separation(A: np.ndarray, B: np.ndarray) -> float:
+    """d′ of two groups of points (rows) on the line joining their means, each
+    group's centre its median there and its spread 1.4826 × its median absolute
+    deviation (the standard deviation of a Gaussian): :func:`separation`'s d′
+    for one pair, but a few waveforms that hold two spikes move neither. inf
+    when neither group spreads; 0 when the means coincide."""
+    direction = B.mean(axis=0) - A.mean(axis=0)
+    if not np.any(direction):
+        return 0.0
+    a, b = A @ direction, B @ direction
+    centre_a, centre_b = np.median(a), np.median(b)
+    spread = math.sqrt((_mad_sd(a, centre_a) ** 2 + _mad_sd(b, centre_b) ** 2) / 2)
+    return abs(centre_b - centre_a) / spread if spread > 0 else math.inf
+
+
+def _mad_sd(values: np.ndarray, centre: float) -> float:
+    """1.4826 × the median absolute deviation from ``centre``: a Gaussian's standard deviation, robustly."""
+    return 1.4826 * float(np.median(np.abs(values - centre)))
 
 
 #: Clusters smaller than this are left out of :func:`timing_split_share`: the

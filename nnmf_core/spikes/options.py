@@ -30,7 +30,8 @@ TRANSFORMS = {
 #: (:func:`~nnmf_core.spikes.shape_amplitude_features`), then rounds of
 #: nearest mean waveform, kept when they make the likelier partition; both
 #: steps estimate their means without the 5 % of waveforms farthest from
-#: every mean (trimmed k-means).
+#: every mean (trimmed k-means); last, a unit cut in two is joined again
+#: where another cluster holds two units.
 ASSIGNMENTS = {
     "argmax": "Argmax of H (as in the article)",
     "kmeans": "k-means on H (shape only)",

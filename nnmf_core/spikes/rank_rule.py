@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from nnmf_core.errors import InputError
+from nnmf_core.spikes.metrics import CUT_UNIT_SEPARATION
 
 #: :func:`suggested_rank` prefers the largest k whose closest clusters are
 #: at least this far apart (d′, see :func:`separation`).
@@ -170,9 +171,6 @@ def suggestion_reason(scan: pd.DataFrame) -> str:
     return rank_suggestion(scan).reason
 
 
-#: d′ of the two halves of one Gaussian cut through its mean: the halves'
-#: means lie 2·√(2/π) standard deviations apart and each spreads √(1 − 2/π).
-CUT_UNIT_SEPARATION = 2 * math.sqrt(2 / math.pi) / math.sqrt(1 - 2 / math.pi)
 #: A separation within this many d′ of :data:`SEPARATION_THRESHOLD` is
 #: called close: from d′ = 3 to 5, two clusters share 7 % to 0.6 % of their
 #: waveforms.
