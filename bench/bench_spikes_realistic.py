@@ -11,7 +11,8 @@ truth:
   rows first aligned to the mean spike to a tenth of a sample; split + HALS at
   rank k, 2 restarts, tied Gaussian mixture on shape and log-amplitude, then
   nearest mean waveform where that is the likelier partition; both steps
-  trimmed: the 5 % of waveforms farthest from every mean left out of the means);
+  trimmed: the 5 % of waveforms farthest from every mean left out of the means;
+  last, a unit cut in two joined again where another cluster holds two units);
 - ``mixture``: the same without the nearest-mean rounds and without trimming
   (``polar_gmm``: the default of 2026-11-30 before its rounds);
 - ``old default``: ``cluster_waveforms(X, k, random_state=0, assignment="kmeans")``
