@@ -185,6 +185,20 @@ def _trimmed_kmeans(points: np.ndarray, centres: np.ndarray, n_trimmed: int,
     return _TrimmedFit(labels.astype(np.int64), kept, centres, float(nearest[kept].sum()))
 
 
+def _best_trimmed_kmeans(points: np.ndarray, k: int, seeds: np.random.RandomState, n_starts: int,
+                         kept_starts: int | None = None) -> _TrimmedFit:
+    """The trimmed k-means fit (:func:`_trimmed_kmeans`) of least trimmed inertia
+    from ``n_starts`` k-means++ starts drawn from ``seeds``; with
+    ``kept_starts``, every start first runs :data:`TRIM_FIRST_STEPS` steps and
+    only the ``kept_starts`` best of them run to the end."""
+    n_trimmed = _trimmed_count(points.shape[0], k)
+    starts = [kmeans_plusplus(points, k, random_state=seeds.randint(2**31 - 1))[0] for _ in range(n_starts)]
+    if kept_starts is not None:
+        short = [_trimmed_kmeans(points, start, n_trimmed, TRIM_FIRST_STEPS) for start in starts]
+        starts = [short[i].centres for i in sorted(range(len(short)), key=lambda i: short[i].inertia)[:kept_starts]]
+    return min((_trimmed_kmeans(points, start, n_trimmed) for start in starts), key=lambda fit: fit.inertia)
+
+
 def _tied_mixture_labels(points: np.ndarray, k: int, random_state: int) -> np.ndarray:
     """Clusters of a Gaussian mixture with one shared (tied) full covariance.
 
@@ -199,12 +213,7 @@ def _tied_mixture_labels(points: np.ndarray, k: int, random_state: int) -> np.nd
     points = np.asarray(points, dtype=np.float64)
     if k == 1:
         return np.zeros(points.shape[0], dtype=np.int64)
-    n_trimmed = _trimmed_count(points.shape[0], k)
-    seeds = np.random.RandomState(random_state)
-    starts = [kmeans_plusplus(points, k, random_state=seeds.randint(2**31 - 1))[0] for _ in range(MIXTURE_KMEANS_INITS)]
-    short = [_trimmed_kmeans(points, start, n_trimmed, TRIM_FIRST_STEPS) for start in starts]
-    promising = sorted(range(len(short)), key=lambda i: short[i].inertia)[:TRIM_KEPT_STARTS]
-    best = min((_trimmed_kmeans(points, short[i].centres, n_trimmed) for i in promising), key=lambda fit: fit.inertia)
+    best = _best_trimmed_kmeans(points, k, np.random.RandomState(random_state), MIXTURE_KMEANS_INITS, TRIM_KEPT_STARTS)
     regularisation = MIXTURE_REGULARISATION * float(points.var(axis=0).mean())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # an EM short of tol still improved on k-means
@@ -330,10 +339,11 @@ def _cut_units_joined(X: np.ndarray, labels: np.ndarray, k: int, random_state: i
             break
         best = None
         for cluster in (c for c in range(k) if c not in (a, b) and members[c].size >= 2 * SPLIT_MIN_SIZE):
-            halves = _halves(X[members[cluster]], seeds)
+            points = X[members[cluster]]
+            halves = _best_trimmed_kmeans(points, 2, seeds, SPLIT_STARTS).labels
             if np.bincount(halves, minlength=2).min() < SPLIT_MIN_SIZE:
                 continue
-            apart = _robust_separation(X[members[cluster]][halves == 0], X[members[cluster]][halves == 1])
+            apart = _robust_separation(points[halves == 0], points[halves == 1])
             if best is None or apart > best[0]:
                 best = (apart, cluster, halves)
         if best is None or best[0] < SPLIT_SEPARATION:
@@ -347,11 +357,3 @@ def _cut_units_joined(X: np.ndarray, labels: np.ndarray, k: int, random_state: i
             break
         labels = moved
     return labels
-
-
-def _halves(points: np.ndarray, seeds: np.random.RandomState) -> np.ndarray:
-    """Two clusters of ``points``: trimmed 2-means from :data:`SPLIT_STARTS` k-means++ starts, least inertia kept."""
-    n_trimmed = _trimmed_count(points.shape[0], 2)
-    fits = [_trimmed_kmeans(points, kmeans_plusplus(points, 2, random_state=seeds.randint(2**31 - 1))[0], n_trimmed)
-            for _ in range(SPLIT_STARTS)]
-    return min(fits, key=lambda fit: fit.inertia).labels
