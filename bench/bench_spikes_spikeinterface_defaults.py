@@ -48,6 +48,7 @@ from bench.bench_spikes_realistic import (
     nearest_true_mean,
     page_rank,
 )
+from bench.realistic_recordings import cut_out
 from nnmf_core.spikes import ari
 
 SAMPLING_RATE = 30_000.0
@@ -86,13 +87,9 @@ def generated_recording(channels: int, n_units: int, noise_uv: float, seed: int)
         noise_kwargs={"noise_levels": noise_uv, "strategy": "on_the_fly"}, seed=seed,
     )
     traces = bandpass_filter(recording, freq_min=BAND_HZ[0], freq_max=BAND_HZ[1]).get_traces(return_in_uV=False)
-    spikes = sorting.to_spike_vector()
     before, after = (int(round(ms * SAMPLING_RATE / 1000.0)) for ms in (MS_BEFORE, MS_AFTER))
-    frames = spikes["sample_index"].astype(np.int64)
-    inside = (frames >= before) & (frames + after <= traces.shape[0])
-    frames, units = frames[inside], spikes["unit_index"][inside].astype(np.int64)
-    window = frames[:, None] + np.arange(-before, after)[None, :]
-    waveforms = traces[window].transpose(0, 2, 1).reshape(frames.size, -1).astype(np.float64)
+    waveforms, _, units = cut_out(traces, sorting.to_spike_vector(), before, after)
+    waveforms = waveforms.astype(np.float64)
     peaks = np.array([np.abs(waveforms[units == unit].mean(axis=0)).max() for unit in range(n_units)])
     return GeneratedRecording(f"c{channels}_u{n_units}_n{noise_uv:g}_s{seed}", waveforms, units, channels,
                               peaks / noise_uv)

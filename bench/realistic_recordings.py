@@ -222,16 +222,24 @@ def _simulated(design: tuple, seed: int) -> Recording:
     )
     traces = bandpass_filter(injected, freq_min=BAND_HZ[0], freq_max=BAND_HZ[1]).get_traces(return_in_uV=False)
 
-    before, after = _samples(MS_BEFORE), _samples(MS_AFTER)
+    waveforms, frames, units = cut_out(traces, spikes, _samples(MS_BEFORE), _samples(MS_AFTER))
+    waveforms = waveforms.astype(np.float32)
+    name = f"c{channels}_u{n_units}_n{noise_uv:g}_{kind}_s{seed}"
+    return Recording(name, waveforms, units, channels, SAMPLING_RATE, frames / SAMPLING_RATE, kind, noise_uv,
+                     peaks, seed)
+
+
+def cut_out(traces: np.ndarray, spikes: np.ndarray, before: int, after: int) -> tuple:
+    """Every spike of a SpikeInterface spike vector whose window fits in
+    ``traces`` (samples × channels), cut ``before`` samples before to ``after``
+    after its sample, as one row per spike (channel 0's samples, then channel
+    1's, …); with the kept spikes' samples and units."""
     frames = spikes["sample_index"].astype(np.int64)
     inside = (frames >= before) & (frames + after <= traces.shape[0])
     frames, units = frames[inside], spikes["unit_index"][inside].astype(np.int64)
     window = frames[:, None] + np.arange(-before, after)[None, :]
     # (spikes, samples, channels) -> (spikes, channels · samples), channel by channel
-    waveforms = traces[window].transpose(0, 2, 1).reshape(frames.size, -1).astype(np.float32)
-    name = f"c{channels}_u{n_units}_n{noise_uv:g}_{kind}_s{seed}"
-    return Recording(name, waveforms, units, channels, SAMPLING_RATE, frames / SAMPLING_RATE, kind, noise_uv,
-                     peaks, seed)
+    return traces[window].transpose(0, 2, 1).reshape(frames.size, -1), frames, units
 
 
 def design_seed(index: int, seed_offset: int = 0) -> int:
