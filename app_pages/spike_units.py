@@ -37,7 +37,8 @@ UNIT_COLUMNS = {
                        "unit fires.", f"the recording is shorter than one {spikes.PRESENCE_BIN_S:g} s bin"),
     "amplitude_median": ("amplitude", "%.1f", "Median spike amplitude.", None),
     "amplitude_cutoff": ("amplitude cut-off", "%.3f", "Estimated share of spikes lost below the detection "
-                         "threshold (needs 500 spikes).", "no cluster has the 500 spikes it needs"),
+                         f"threshold (needs {spikes.AMPLITUDE_CUTOFF_MIN_SPIKES} spikes).",
+                         f"no cluster has the {spikes.AMPLITUDE_CUTOFF_MIN_SPIKES} spikes it needs"),
     "snr": ("SNR", "%.1f", "Template peak over the channel's noise.", None),
 }
 

@@ -246,6 +246,7 @@ from nnmf_core.spikes.unassigned import (
     weight_ratios,
 )
 from nnmf_core.spikes.unit_quality import (
+    AMPLITUDE_CUTOFF_MIN_SPIKES,
     AMPLITUDE_METHODS,
     AmplitudeDrift,
     amplitude_cutoff,
@@ -257,6 +258,7 @@ from nnmf_core.spikes.unit_quality import (
 from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
 __all__ = [
+    "AMPLITUDE_CUTOFF_MIN_SPIKES",
     "AMPLITUDE_WEIGHT",
     "CUT_UNIT_SEPARATION",
     "RankSuggestion",

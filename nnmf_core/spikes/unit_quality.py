@@ -147,7 +147,14 @@ def spike_amplitudes(waveforms, labels, *, channels: int = 1, method: str = "ext
     return _amplitudes(X, codes, _templates(X, codes, groups.size), channels, method)
 
 
-def amplitude_cutoff(amplitudes, *, n_bins: int = 100, smoothing_bins: float = 3, min_spikes_per_bin: float = 5) -> float:
+#: :func:`amplitude_cutoff`'s histogram: bins, Gaussian smoothing (in bins), and the spikes it needs per bin.
+AMPLITUDE_CUTOFF_BINS, AMPLITUDE_CUTOFF_SMOOTHING, AMPLITUDE_CUTOFF_SPIKES_PER_BIN = 100, 3.0, 5.0
+#: The fewest spikes from which :func:`amplitude_cutoff` gives an estimate (NaN below).
+AMPLITUDE_CUTOFF_MIN_SPIKES = int(AMPLITUDE_CUTOFF_BINS * AMPLITUDE_CUTOFF_SPIKES_PER_BIN)
+
+
+def amplitude_cutoff(amplitudes, *, n_bins: int = AMPLITUDE_CUTOFF_BINS, smoothing_bins: float = AMPLITUDE_CUTOFF_SMOOTHING,
+                     min_spikes_per_bin: float = AMPLITUDE_CUTOFF_SPIKES_PER_BIN) -> float:
     """Estimated fraction of a unit's spikes missed because they were too small
     to detect, from the shape of its amplitude histogram (Hill et al. 2011),
     computed exactly as SpikeInterface's ``amplitude_cutoff``.
@@ -363,7 +370,9 @@ def unit_quality_table(labels, spike_times, waveforms, sampling_rate: float | No
     order = np.argsort(codes, kind="stable")
     per_cluster = np.split(values[order], np.cumsum(np.bincount(codes, minlength=clusters.size))[:-1])
     table["amplitude_median"] = [float(np.median(v)) for v in per_cluster]
-    table["amplitude_cutoff"] = [_amplitude_cutoff(v, 100, 3.0, 5.0) for v in per_cluster]
+    table["amplitude_cutoff"] = [
+        _amplitude_cutoff(v, AMPLITUDE_CUTOFF_BINS, AMPLITUDE_CUTOFF_SMOOTHING, AMPLITUDE_CUTOFF_SPIKES_PER_BIN)
+        for v in per_cluster]
     table["snr"] = _snrs(templates, channels, noise)
     return table
 
