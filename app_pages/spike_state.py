@@ -62,8 +62,9 @@ UPLOAD_HELP = (
     "each. Never stored."
 )
 ASSIGNMENT_HELP = (
-    "Gaussian mixture (the default): group the waveforms by their mix of templates and their size (log "
-    "amplitude), then move each to the nearest cluster mean where that makes the likelier partition. The "
+    "Shape and amplitude (the default): a Gaussian mixture groups the waveforms by their mix of templates and "
+    "their size (log amplitude), then each moves to the nearest cluster mean where that makes the likelier "
+    "partition. The "
     f"{spikes.TRIMMED_SHARE:.0%} of waveforms farthest from every mean (two spikes in one window, most often) are "
     "left out of the means, and still assigned. Last, two clusters no farther apart than one unit cut in two are "
     "joined while another cluster holds two clearly separate groups, which are then split.\n\n"

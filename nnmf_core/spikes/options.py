@@ -8,7 +8,7 @@ is refused with.
 >>> list(TRANSFORMS), list(ASSIGNMENTS)
 (['split', 'per-sample shift', 'shift'], ['argmax', 'kmeans', 'shape+amplitude'])
 >>> method_name("split", "hals", "shape+amplitude")
-'NMF: split into ± parts, HALS, Gaussian mixture on shape and log-amplitude, then nearest mean where likelier'
+'NMF: split into ± parts, HALS, shape and amplitude'
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ TRANSFORMS = {
 ASSIGNMENTS = {
     "argmax": "Argmax of H (as in the article)",
     "kmeans": "k-means on H (shape only)",
-    "shape+amplitude": "Gaussian mixture on shape and log-amplitude, then nearest mean where likelier",
+    "shape+amplitude": "Shape and amplitude (Gaussian mixture, then nearest mean where likelier, then cut units joined)",
 }
 
 DEFAULT_TRANSFORM = "split"
