@@ -49,6 +49,7 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
             scan["k"], scan["relative_error"], scan["cophenetic"], scan["stability"], scan["separation"],
             suggested=suggested, threshold=spikes.SEPARATION_THRESHOLD, prediction_strength=scan["prediction_strength"],
             strength_threshold=spikes.PREDICTION_STRENGTH_THRESHOLD, set_aside=suggestion.set_aside,
+            too_small=suggestion.too_small,
             title=f"Which k? The scan suggests k = {suggested}"), width="stretch")
         st.markdown(suggestion.reason)
         strength, open_above = spikes.PREDICTION_STRENGTH_THRESHOLD, spikes.PREDICTION_STRENGTH_OPEN
@@ -62,7 +63,9 @@ def rank_tab(table, settings, source_key: str, k: int) -> None:
                    "called unsure when the separation points elsewhere, when the next k still holds "
                    f"{open_above:g} (more than a unit cut in two), or when the largest k scanned still holds "
                    f"{strength:g}. A k whose clusters include two that differ only by a fraction of a sample in time "
-                   f"(timing split ≥ {spikes.TIMING_SPLIT_SHARE:g}) has cut a unit by its jitter and is set aside.")
+                   f"(timing split ≥ {spikes.TIMING_SPLIT_SHARE:g}) has cut a unit by its jitter and is set aside, "
+                   f"and so is a k with a cluster of fewer than {spikes.MIN_UNIT_WAVEFORMS} waveforms, too few for a "
+                   "unit.")
         if suggested == k:
             st.success(f"k = {suggested} is the rank in use.")
         others = [j for j in suggestion.alternatives if j != k]  # an unsure suggestion's other ranks, one click away

@@ -107,6 +107,10 @@ SCAN_COLUMNS = {
         help="Of two clusters, the largest share of their difference that a shift of a fraction of a sample explains: "
              f"near 1, one unit cut by when its spikes were cut out (a k at {spikes.TIMING_SPLIT_SHARE:g} or more is set "
              "aside)."),
+    "smallest_cluster": st.column_config.NumberColumn(
+        "smallest cluster", format="%d",
+        help=f"Waveforms in the smallest cluster: under {spikes.MIN_UNIT_WAVEFORMS}, too few for a unit (most often "
+             "spikes caught with another unit's), and the k is set aside."),
     "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
 }
 

@@ -75,9 +75,9 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at.run()
 
 
-def spikes_csv(*, transposed: bool = False, label: bool = True) -> bytes:
+def spikes_csv(*, transposed: bool = False, label: bool = True, random_state: int = 3) -> bytes:
     """120 waveforms (4 units × 30) of 90 samples: uid, 0 … 89[, organoid]."""
-    waveforms, units = synthetic_spikes(n_per_unit=30, n_samples=90, random_state=3)
+    waveforms, units = synthetic_spikes(n_per_unit=30, n_samples=90, random_state=random_state)
     ids = [f"TC{i:03d}_{ORGANOIDS[u][0].upper()}" for i, u in enumerate(units)]
     if transposed:
         lines = ["sample," + ",".join(ids)]
@@ -227,7 +227,8 @@ def test_every_tab_renders_its_figures():
 
 
 def test_rank_scan_suggests_k_and_its_button_applies_it():
-    at = upload(fresh(), "spikes.csv", spikes_csv())
+    # a draw whose suggestion is unsure (4, naming 5) and whose k = 10 spends a cluster on a few waveforms
+    at = upload(fresh(), "spikes.csv", spikes_csv(random_state=4))
     submit_rank(at, 3)
     open_tab(at, "Rank suggestion")
     assert_clean(at)
@@ -242,6 +243,8 @@ def test_rank_scan_suggests_k_and_its_button_applies_it():
     assert len(panels(at)) == 5
     assert at.success[0].value == "k = 4 is the rank in use."
     assert any("Prediction strength: it falls the most after k = 4" in item.value for item in at.markdown)
+    assert any("Set aside as too few for a unit: k = 10, where the smallest cluster holds only" in item.value
+               for item in at.markdown)
     other = at.button(key="spike_try_rank_5")  # the suggestion is unsure, naming 5: one click away
     assert other.label == "Try k = 5"
     other.click().run()

@@ -288,6 +288,11 @@ def test_rank_scan_figure_shades_the_ranks_set_aside():
     assert sorted({(s.x0, s.x1) for s in apart.layout.shapes if s.type == "rect"}) == [(3.5, 4.5), (6.5, 7.5)]
     assert not [s for s in spike_rank_scan_figure(ks, np.linspace(0.3, 0.2, 7), [1.0] * 7, [1.0] * 7, [5.0] * 7,
                                                   suggested=3, threshold=4.0).layout.shapes if s.type == "rect"]
+    both = spike_rank_scan_figure(ks, np.linspace(0.3, 0.2, 7), [1.0] * 7, [1.0] * 7, [5.0] * 7, suggested=3,
+                                  threshold=4.0, set_aside=[5], too_small=[6, 7, 8])
+    assert sorted({(s.x0, s.x1) for s in both.layout.shapes if s.type == "rect"}) == [(4.5, 5.5), (5.5, 8.5)]
+    labels = {a.text: a.y for a in both.layout.annotations if a.text.startswith("set aside")}
+    assert labels == {"set aside: timing splits": 0.99, "set aside: tiny clusters": 0.88}  # touching runs, two rows
 
 
 def test_spike_figures_use_no_streamlit():

@@ -287,6 +287,31 @@ def test_when_every_larger_k_cuts_a_unit_by_its_timing_the_fall_after_the_last_k
     assert rank_suggestion(scan.drop(columns="timing_split")).alternatives == (5,)
 
 
+def test_ranks_with_a_cluster_too_small_for_a_unit_are_set_aside():
+    # c8_u4_n5_s518 of SpikeInterface's own generator (8 channels, 4 units): past k = 5 the clustering spends
+    # clusters on a waveform or two, which prediction strength does not see, and its fall picked 9
+    scan = pd.DataFrame({"k": [2, 3, 4, 5, 6, 7, 8, 9, 10],
+                         "separation": [10.6, 4.26, 15.3, 0.593, 1.67, 4.68, 1.80, 4.89, 1.76],
+                         "timing_split": [0.0, 0.0, 0.001, 0.005, 0.002, 0.701, 0.015, 0.698, 0.007],
+                         "smallest_cluster": [237, 237, 227, 101, 2, 1, 1, 1, 1],
+                         "prediction_strength": [1.0, 1.0, 1.0, 0.760, 0.799, 0.889, 0.685, 0.676, 0.490]})
+    assert rank_suggestion(scan.drop(columns="smallest_cluster")).k == 9
+    suggestion = rank_suggestion(scan)
+    assert suggestion.too_small == (6, 7, 8, 9, 10) and suggestion.set_aside == ()
+    assert suggestion.k == 5 and suggestion.alternatives == (4,)  # d′ 0.59 at k = 5: no more than a cut unit
+    assert suggestion.reason.endswith("Set aside as too few for a unit: k = 6, 7, 8, 9, 10, where the smallest "
+                                      "cluster holds only 1–2 waveforms (fewer than 10: most often spikes caught "
+                                      "in one window with another unit's).")
+    one_size = rank_suggestion(scan.assign(smallest_cluster=[237, 237, 227, 101, 3, 3, 3, 3, 3]))
+    assert "holds only 3 waveforms (fewer" in one_size.reason
+    one_and_none = rank_suggestion(scan.assign(smallest_cluster=[237, 237, 227, 101, 1, 0, 1, 1, 1]))
+    assert "holds only 0–1 waveforms (fewer" in one_and_none.reason
+    everywhere = scan.assign(smallest_cluster=1)  # nothing else to suggest from: the scan is read as it is
+    assert rank_suggestion(everywhere) == rank_suggestion(scan.drop(columns="smallest_cluster"))
+    timed = scan.assign(timing_split=[0.0, 0.0, 0.0, 0.0, 0.95, 0.0, 0.0, 0.0, 0.0])  # one reason per k: timing first
+    assert rank_suggestion(timed).set_aside == (6,) and rank_suggestion(timed).too_small == (7, 8, 9, 10)
+
+
 def test_scan_runs_of_one_k_do_not_depend_on_the_other_ranks():
     waveforms, _ = units([40 * SHAPE, 120 * SHAPE], 30, noise=4.0, jitter=0.08, seed=4)
     alone = rank_scan(waveforms, [3], n_runs=2, max_iter=50, random_state=0).drop(columns="seconds")

@@ -240,6 +240,8 @@ def test_rank_scan_recovers_the_number_of_units():
     assert strength.loc[4] >= PREDICTION_STRENGTH_THRESHOLD > strength.loc[6]  # 4 units hold; 6 clusters cut some
     timing = scan.set_index("k")["timing_split"]  # the sample's units differ in shape: no k cuts one by its timing
     assert timing.between(0, 1).all() and timing.loc[4] < 0.5
+    smallest = scan.set_index("k")["smallest_cluster"]  # 100 waveforms per unit: the 4 clusters are the units
+    assert smallest.loc[4] >= 90 and (smallest <= 400 // scan["k"].to_numpy()).all()
 
 
 # --------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
                            stability: Sequence[float], separation: Sequence[float], *, suggested: int,
                            threshold: float, prediction_strength: Sequence[float] | None = None,
                            strength_threshold: float | None = None, set_aside: Sequence[int] = (),
-                           title: str | None = None) -> go.Figure:
+                           too_small: Sequence[int] = (), title: str | None = None) -> go.Figure:
     """The rank scan in three panels — fit, reproducibility, separation — with the
     suggested k marked in each, the separation threshold drawn, and the ks
     set aside shaded.
@@ -248,8 +248,11 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
         One per k, drawn in the reproducibility panel, with
         ``strength_threshold`` as a dashed line when given.
     set_aside : sequence of int
-        Ranks the suggestion left out (units cut by their spikes' timing):
+        Ranks the suggestion left out as units cut by their spikes' timing:
         grey bands in every panel.
+    too_small : sequence of int
+        Ranks the suggestion left out because a cluster is too small for a
+        unit: grey bands as well, labelled lower down.
     """
     ks = np.asarray(ks)
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=[
@@ -277,12 +280,14 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
     fig.add_hline(y=threshold, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=3)
     fig.add_annotation(x=float(ks.max()), y=threshold, xref="x3", yref="y3", text=f"d′ = {threshold:g}",
                        showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=11, color="#555555"))
-    for first, last in _runs_of(sorted(int(k) for k in set_aside)):
-        for col in (1, 2, 3):
-            fig.add_vrect(x0=first - 0.5, x1=last + 0.5, fillcolor="#888888", opacity=0.15, line_width=0, layer="below",
-                          row=1, col=col)
-        fig.add_annotation(x=(first + last) / 2, y=0.99, xref="x3", yref="y3 domain", text="set aside: timing splits",
-                           showarrow=False, yanchor="top", font=dict(size=11, color="#555555"))  # a cut unit's d′ is low
+    for ranks, label, height in ((set_aside, "set aside: timing splits", 0.99),
+                                 (too_small, "set aside: tiny clusters", 0.88)):  # two rows: runs may touch
+        for first, last in _runs_of(sorted(int(k) for k in ranks)):
+            for col in (1, 2, 3):
+                fig.add_vrect(x0=first - 0.5, x1=last + 0.5, fillcolor="#888888", opacity=0.15, line_width=0,
+                              layer="below", row=1, col=col)
+            fig.add_annotation(x=(first + last) / 2, y=height, xref="x3", yref="y3 domain", text=label,
+                               showarrow=False, yanchor="top", font=dict(size=11, color="#555555"))  # d′ is low there
     for col in (1, 2, 3):
         fig.add_vline(x=suggested, line=dict(color="#D55E00", width=2, dash="dot"), row=1, col=col)
     fig.add_annotation(x=suggested, y=1, xref="x", yref="y domain", text=f" suggested k = {suggested}",

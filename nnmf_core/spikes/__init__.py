@@ -203,6 +203,7 @@ from nnmf_core.spikes.rank import (
 )
 from nnmf_core.spikes.rank_rule import (
     CUT_UNIT_SEPARATION,
+    MIN_UNIT_WAVEFORMS,
     PREDICTION_STRENGTH_CUT,
     PREDICTION_STRENGTH_MARGIN,
     PREDICTION_STRENGTH_OPEN,
@@ -311,6 +312,7 @@ __all__ = [
     "SAMPLE_SPIKES_CSV",
     "SCAN_RANKS",
     "SEPARATION_THRESHOLD",
+    "MIN_UNIT_WAVEFORMS",
     "TIMING_SPLIT_SHARE",
     "SpikeClustering",
     "TRANSFORMS",

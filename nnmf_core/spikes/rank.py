@@ -241,6 +241,8 @@ def rank_scan(
         ``timing_split``: :func:`timing_split_share` of the best run's
         clusters: near 1 when two of them are one unit cut by the
         sub-sample timing of its spikes;
+        ``smallest_cluster``: waveforms in the best run's smallest cluster
+        (a handful is no unit: see :data:`~nnmf_core.spikes.MIN_UNIT_WAVEFORMS`);
         ``prediction_strength``: :func:`prediction_strength` of the method's
         clusters on two seeded halvings of the waveforms, each half predicted
         by the other's cluster means, averaged (NaN when a half holds fewer
@@ -292,6 +294,7 @@ def _rank_scan(
                 "stability": stability(label_sets),
                 "separation": _separation(X, label_sets[best]),
                 "timing_split": _timing_split_share(X, label_sets[best], channels),
+                "smallest_cluster": int(np.bincount(label_sets[best], minlength=k).min()),
                 "prediction_strength": _prediction_strength(
                     X, k, halvings, transform=transform, assignment=assignment, solver=solver, max_iter=max_iter, tol=tol,
                     entropy=entropy, dtype=dtype),

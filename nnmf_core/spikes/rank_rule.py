@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from nnmf_core._text import counted
 from nnmf_core.errors import InputError
 from nnmf_core.spikes.metrics import CUT_UNIT_SEPARATION
 
@@ -48,6 +49,18 @@ PREDICTION_STRENGTH_OPEN = PREDICTION_STRENGTH_CUT + 3 * PREDICTION_STRENGTH_MAR
 #: benchmark (98 recordings) the pairs of true units score 0.57 at most, and
 #: any threshold from 0.8 to 0.95 gives the same suggestions.
 TIMING_SPLIT_SHARE = 0.9
+#: A k whose best clustering (``smallest_cluster`` of its scan row) has a
+#: cluster of fewer waveforms than this is set aside as too few for a unit:
+#: so few waveforms apart from every unit are, most often, spikes caught in
+#: one window with another unit's, and too few to show a mean waveform or a
+#: refractory period anyway. Past the number of units the clustering spends a
+#: cluster on them (on SpikeInterface's own generator, clean 4- and 8-channel
+#: recordings of 4 units had clusters of 0–6 waveforms at every k from 6 to
+#: 10, with prediction strength still at 0.7–0.9 there, and it picked 6 and
+#: 9). At the true k, the scans of both benchmarks' recordings (units of 120
+#: spikes or more) made none under 10, and one of exactly 10, where that run
+#: had merged two units (``bench/README.md``).
+MIN_UNIT_WAVEFORMS = 10
 
 
 class RankSuggestion(NamedTuple):
@@ -66,12 +79,16 @@ class RankSuggestion(NamedTuple):
     set_aside : tuple of int
         Scanned ranks left out as units cut by their spikes' timing
         (:data:`TIMING_SPLIT_SHARE`).
+    too_small : tuple of int
+        Scanned ranks left out because a cluster holds fewer than
+        :data:`MIN_UNIT_WAVEFORMS` waveforms.
     """
 
     k: int
     alternatives: tuple
     reason: str
     set_aside: tuple = ()
+    too_small: tuple = ()
 
     @property
     def unsure(self) -> bool:
@@ -128,10 +145,14 @@ def suggested_rank(scan: pd.DataFrame) -> int:
     cut in two: it has cut one unit into its early and its late spikes,
     which sub-sample detection jitter makes a stable cut, so prediction
     strength may fall after it as after a real unit (two 3-unit one-channel
-    recordings of the benchmark were suggested 6 that way). When the ks set
-    aside run to the end of the scan, the fall after the last k kept counts
-    as seen. A scan without that column, or where every k has such a pair,
-    is read as it is.
+    recordings of the benchmark were suggested 6 that way). So is a k whose
+    clusters include one of fewer than :data:`MIN_UNIT_WAVEFORMS` waveforms
+    (``smallest_cluster``): past the number of units the clustering may spend
+    a cluster on a few spikes caught with another unit's, which prediction
+    strength does not see (a cluster of one or two waveforms has no pairs to
+    lose), so it may stay high there. When the ks set aside run to the end
+    of the scan, the fall after the last k kept counts as seen. A scan
+    without those columns, or where every k is set aside, is read as it is.
 
     Why not the consensus scores: when k exceeds the
     number of units, the clustering cuts one unit in two — and cuts it the
@@ -216,7 +237,8 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
     """
     if scan.empty or not {"k", "separation"} <= set(scan.columns):
         raise InputError("The rank scan is empty or lacks the columns 'k' and 'separation'.")
-    scan, set_aside, timing_splits = _timing_splits_set_aside(scan.sort_values("k"))
+    scan, set_aside, too_small, asides = _ranks_set_aside(scan.sort_values("k"))
+    left_out = tuple(sorted(set_aside + too_small))
     ks = [int(k) for k in scan["k"]]
     d = dict(zip(ks, scan["separation"].astype(float).fillna(-math.inf)))
     threshold = SEPARATION_THRESHOLD
@@ -232,7 +254,7 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
         alternatives, sentences = _separation_evidence(k, ks, d)
     if "prediction_strength" in scan.columns:
         strengths = dict(zip(ks, scan["prediction_strength"].astype(float)))
-        predicted, evidence, left_open = _prediction_evidence(ks, strengths, set_aside)
+        predicted, evidence, left_open = _prediction_evidence(ks, strengths, left_out)
         if predicted is not None:  # prediction strength decides and speaks first; the separation agrees or not
             separation = " ".join(sentences)
             separation = separation[0].lower() + separation[1:] if separation.startswith("No ") else separation
@@ -256,37 +278,50 @@ def rank_suggestion(scan: pd.DataFrame) -> RankSuggestion:
         scored = [j for j in ks if np.isfinite(strengths[j])]
         last = scored[-1] if scored else k
         if (last > k and last not in alternatives and strengths[last] >= PREDICTION_STRENGTH_THRESHOLD
-                and not any(j > last for j in set_aside)):
+                and not any(j > last for j in left_out)):
             alternatives.append(last)
             sentences.append(f"At k = {last}, the largest k scanned, the prediction strength is still "
                              f"{strengths[last]:.2f} (at least {PREDICTION_STRENGTH_THRESHOLD:g}): there may be more "
                              f"units than the scan reached.")
     alternatives = sorted(alternatives)
-    if timing_splits:
-        sentences.append(timing_splits)
+    sentences += asides
     if alternatives and not cautioned:
         others = " and ".join(map(str, alternatives))
         head = f"k = {k} (unsure: k = {others} explain{'s' if len(alternatives) == 1 else ''} the data about as well). "
-        return RankSuggestion(k, tuple(alternatives), head + " ".join(sentences), set_aside)
-    return RankSuggestion(k, tuple(alternatives), " ".join(sentences), set_aside)
+        return RankSuggestion(k, tuple(alternatives), head + " ".join(sentences), set_aside, too_small)
+    return RankSuggestion(k, tuple(alternatives), " ".join(sentences), set_aside, too_small)
 
 
-def _timing_splits_set_aside(scan: pd.DataFrame) -> tuple[pd.DataFrame, tuple, str]:
-    """The scan without the ks whose clusters cut a unit by its timing
-    (``timing_split`` at least :data:`TIMING_SPLIT_SHARE`), those ks, and a
-    sentence that names them; the scan as it is when it has no such column,
-    no such k, or nothing else."""
-    if "timing_split" not in scan.columns:
-        return scan, (), ""
-    share = scan["timing_split"].astype(float)
-    cut = (share >= TIMING_SPLIT_SHARE).to_numpy()
-    if not cut.any() or cut.all():
-        return scan, (), ""
-    set_aside = tuple(int(k) for k in scan["k"][cut])
-    sentence = (f"Set aside as units cut in two: k = {', '.join(map(str, set_aside))}, where two clusters differ only "
-                f"by when their spikes were cut out (their mean waveforms differ along the spike's time derivative, "
-                f"{share[cut].min():.0%} or more).")
-    return scan[~cut], set_aside, sentence
+def _ranks_set_aside(scan: pd.DataFrame) -> tuple[pd.DataFrame, tuple, tuple, list]:
+    """The scan without the ks it cannot take for a number of units, the ks
+    whose clusters cut a unit by its timing (``timing_split`` at least
+    :data:`TIMING_SPLIT_SHARE`), the ks with a cluster too small for a unit
+    (``smallest_cluster`` under :data:`MIN_UNIT_WAVEFORMS`), and a sentence
+    for each kind. A column the scan lacks sets nothing aside; when nothing
+    would be left, the scan is read as it is."""
+    timing = (scan["timing_split"].astype(float) >= TIMING_SPLIT_SHARE).to_numpy() if "timing_split" in scan.columns \
+        else np.zeros(len(scan), dtype=bool)
+    small = (scan["smallest_cluster"].astype(float) < MIN_UNIT_WAVEFORMS).to_numpy() & ~timing \
+        if "smallest_cluster" in scan.columns else np.zeros(len(scan), dtype=bool)
+    if (timing | small).all():
+        return scan, (), (), []
+    ks = scan["k"].astype(int).to_numpy()
+    sentences = []
+    if timing.any():
+        share = scan["timing_split"].astype(float)[timing]
+        sentences.append(
+            f"Set aside as units cut in two: k = {', '.join(map(str, ks[timing]))}, where two clusters differ only "
+            f"by when their spikes were cut out (their mean waveforms differ along the spike's time derivative, "
+            f"{share.min():.0%} or more).")
+    if small.any():
+        sizes = scan["smallest_cluster"].astype(int)[small]
+        few = counted(int(sizes.max()), "waveform") if sizes.min() == sizes.max() else \
+            f"{sizes.min()}–{sizes.max()} waveforms"
+        sentences.append(
+            f"Set aside as too few for a unit: k = {', '.join(map(str, ks[small]))}, where the smallest cluster holds "
+            f"only {few} (fewer than {MIN_UNIT_WAVEFORMS}: most often spikes caught in one window with another "
+            f"unit's).")
+    return scan[~(timing | small)], tuple(int(k) for k in ks[timing]), tuple(int(k) for k in ks[small]), sentences
 
 
 def _separation_evidence(k: int, ks: list, d: dict) -> tuple[list, list]:
