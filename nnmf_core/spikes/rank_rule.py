@@ -299,10 +299,12 @@ def _ranks_set_aside(scan: pd.DataFrame) -> tuple[pd.DataFrame, tuple, tuple, li
     (``smallest_cluster`` under :data:`MIN_UNIT_WAVEFORMS`), and a sentence
     for each kind. A column the scan lacks sets nothing aside; when nothing
     would be left, the scan is read as it is."""
-    timing = (scan["timing_split"].astype(float) >= TIMING_SPLIT_SHARE).to_numpy() if "timing_split" in scan.columns \
-        else np.zeros(len(scan), dtype=bool)
-    small = (scan["smallest_cluster"].astype(float) < MIN_UNIT_WAVEFORMS).to_numpy() & ~timing \
-        if "smallest_cluster" in scan.columns else np.zeros(len(scan), dtype=bool)
+    timing = np.zeros(len(scan), dtype=bool)
+    if "timing_split" in scan.columns:
+        timing = (scan["timing_split"].astype(float) >= TIMING_SPLIT_SHARE).to_numpy()
+    small = np.zeros(len(scan), dtype=bool)
+    if "smallest_cluster" in scan.columns:  # a k cut by timing is said once, as that
+        small = (scan["smallest_cluster"].astype(float) < MIN_UNIT_WAVEFORMS).to_numpy() & ~timing
     if (timing | small).all():
         return scan, (), (), []
     ks = scan["k"].astype(int).to_numpy()
@@ -315,8 +317,7 @@ def _ranks_set_aside(scan: pd.DataFrame) -> tuple[pd.DataFrame, tuple, tuple, li
             f"{share.min():.0%} or more).")
     if small.any():
         sizes = scan["smallest_cluster"].astype(int)[small]
-        few = counted(int(sizes.max()), "waveform") if sizes.min() == sizes.max() else \
-            f"{sizes.min()}–{sizes.max()} waveforms"
+        few = counted(int(sizes.max()), "waveform") if sizes.min() == sizes.max() else f"{sizes.min()}–{sizes.max()} waveforms"
         sentences.append(
             f"Set aside as too few for a unit: k = {', '.join(map(str, ks[small]))}, where the smallest cluster holds "
             f"only {few} (fewer than {MIN_UNIT_WAVEFORMS}: most often spikes caught in one window with another "
