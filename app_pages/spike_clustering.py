@@ -37,10 +37,11 @@ st.caption(
     "templates are one cluster — one neuron, if all goes well. Pick the data and the method in the sidebar."
 )
 
-# ---- settings: the rank comes from "Use k = N" (rank tab) or from this page's last run
-memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS.rank})
-rank_set_by_button = "spike_pending_rank" in st.session_state
-if rank_set_by_button:
+# ---- settings: the rank comes from "Use k = N" (rank tab), from a newly chosen bundled example (its number of
+# units) or from this page's last run
+memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS.rank, "example": next(iter(state.EXAMPLES))})
+rank_set_in_state = "spike_pending_rank" in st.session_state
+if rank_set_in_state:
     memory["rank"] = st.session_state[SpikeSettings.key("rank")] = st.session_state.pop("spike_pending_rank")
 
 # ---- sidebar
@@ -53,7 +54,12 @@ with st.sidebar:
     if upload is None:
         example = st.radio("Bundled example", list(state.EXAMPLES), format_func=lambda name: state.EXAMPLES[name][0],
                            key="spike_example", persist_state="session",
-                           help="Both have the true unit of every spike in a 'unit' column.")
+                           help="Both have the true unit of every spike in a 'unit' column. Choosing one sets k to "
+                                "its number of units; the Rank suggestion tab shows how k is found without them.")
+        if memory["example"] != example:
+            memory["example"] = example
+            memory["rank"] = st.session_state[SpikeSettings.key("rank")] = state.EXAMPLE_UNITS[example]
+            rank_set_in_state = True
     else:
         transposed = st.toggle("One column per waveform (transposed)", key="spike_transposed", persist_state="session",
                                help="For uploaded files whose columns are waveforms, each headed by its id.")
@@ -65,7 +71,7 @@ with st.sidebar:
                      persist_state="session",
                      help="NMF needs V ≥ 0, spikes are signed. Split loses nothing; a shift adds an offset.")
         st.number_input("Clusters k (the rank)", *state.INTEGER_LIMITS["rank"], step=1, key=SpikeSettings.key("rank"),
-                        **({} if rank_set_by_button else {"value": memory["rank"]}))
+                        **({} if rank_set_in_state else {"value": memory["rank"]}))
         st.radio("Assign each waveform by", list(spikes.ASSIGNMENTS), format_func=spikes.ASSIGNMENTS.get,
                  index=list(spikes.ASSIGNMENTS).index(DEFAULTS.assignment), key=SpikeSettings.key("assignment"),
                  persist_state="session", help=state.ASSIGNMENT_HELP)
@@ -247,7 +253,8 @@ if templates_tab.open:
 
 if quality_tab.open:
     with quality_tab:
-        st.dataframe(quality.table, hide_index=True, width="stretch", column_config=state.QUALITY_COLUMNS)
+        st.dataframe(quality.table.assign(accuracy=100 * quality.table["accuracy"]), hide_index=True, width="stretch",
+                     column_config=state.QUALITY_COLUMNS)  # accuracy in %, one decimal for every method
         st.markdown(quality.sentence)
         st.caption("Silhouette: on the waveforms themselves, the same space for every method. Stability: mean "
                    "pairwise ARI of the clusters from each restart (for the baseline, from as many k-means seeds).")

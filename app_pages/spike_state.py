@@ -47,6 +47,8 @@ EXAMPLES = {
                   "Bundled recording (data/spikes_realistic.csv): 5 units simulated by SpikeInterface on a "
                   "4-channel probe; its 'unit' column is the truth"),
 }
+#: Units in each bundled example's truth column: choosing an example sets k to it.
+EXAMPLE_UNITS = {"synthetic": 4, "realistic": 5}
 #: Headings of the confusion tables, one per method of the comparison.
 CONFUSION_TITLES = {"chosen": "NMF, these settings", "article": "NMF, the article's recipe", "baseline": "PCA + k-means"}
 #: Amplitude units offered: the bundled files are in µV, an upload's unit is unknown until said.
@@ -92,7 +94,7 @@ QUALITY_COLUMNS = {
                                                help="Mean pairwise ARI over restarts (k-means seeds)."),
     "ari": st.column_config.NumberColumn("ARI vs reference", format="%.3f"),
     "accuracy": st.column_config.NumberColumn(
-        "matched accuracy", format="percent",
+        "matched accuracy", format="%.1f %%",
         help="Share of the waveforms in the cluster matched to their reference label (the diagonal of the "
              "confusion table below)."),
 }

@@ -159,7 +159,7 @@ def test_organoid_layout_upload_detects_the_label_column_as_reference():
         assert confusion.to_numpy().sum() == 120
     # matched to the organoids (named on the columns), the chosen clusters read as a diagonal
     chosen = confusions[0].to_numpy()
-    assert np.trace(chosen) >= 0.95 * 120 and np.trace(chosen) / 120 == pytest.approx(table["accuracy"][0])
+    assert np.trace(chosen) >= 0.95 * 120 and 100 * np.trace(chosen) / 120 == pytest.approx(table["accuracy"][0])  # shown in %
     reference_box(at).select_index(0).run()  # "none"
     assert metric(at, "ARI vs reference") == "—"
     assert at.dataframe[0].value["ari"].isna().all()
@@ -341,16 +341,41 @@ def test_the_realistic_example_loads_with_its_channels_rate_and_truth():
     assert at.selectbox(key="spike_channels").value == 4 and at.number_input(key="spike_rate_khz").value == 25.0
     assert "4 channels of 75 samples" in at.info[0].value
     assert "25 kHz (as the file says)" in at.caption[1].value and "spike times from the file" in at.caption[1].value
+    assert at.number_input(key="spike_rank").value == 5  # the example opens at its number of units
     figure = panels_figure(at)
     channel_names = [a["text"] for a in figure["layout"]["annotations"] if a["text"].startswith("ch ")]
-    assert channel_names == ["ch 0", "ch 1", "ch 2", "ch 3"] * 5  # 4 sub-panels in each of the 5 panels
+    assert channel_names == ["ch 0", "ch 1", "ch 2", "ch 3"] * 6  # 4 sub-panels in each of the 6 panels
     image = next(trace for trace in figure["data"] if trace["type"] == "heatmap")
     assert image["dx"] == pytest.approx(0.04)  # 25 kHz: 0.04 ms per sample
-    submit_rank(at, 5)
     open_tab(at, "Quality and baseline")
     assert_clean(at)
     chosen = at.dataframe[1].value
     assert list(chosen.columns) == [f"unit {u}" for u in range(5)] and chosen.to_numpy().sum() == 577
+
+
+def test_a_chosen_example_opens_at_its_number_of_units_and_a_chosen_k_is_kept_until_then():
+    from app_pages.spike_state import EXAMPLE_UNITS, EXAMPLES, SpikeSettings
+    from nnmf_core.spikes import load_sample_spikes
+
+    assert list(EXAMPLE_UNITS) == list(EXAMPLES)
+    for name, units in EXAMPLE_UNITS.items():  # the number said is the number in the truth column
+        assert np.unique(load_sample_spikes(name).label_columns["unit"]).size == units
+    assert EXAMPLE_UNITS[next(iter(EXAMPLES))] == SpikeSettings().rank  # the first view needs no change of k
+    at = fresh()
+    submit_rank(at, 6)
+    assert_clean(at)
+    assert len(panels(at)) == 7
+    at.run()  # a rerun keeps the user's k
+    assert at.number_input(key="spike_rank").value == 6
+    at.radio(key="spike_example").set_value("realistic").run()
+    assert_clean(at)
+    assert at.number_input(key="spike_rank").value == 5 and len(panels(at)) == 6
+    submit_rank(at, 3)
+    at.number_input(key="spike_rate_khz").set_value(20.0).run()  # other data settings keep it too
+    assert at.number_input(key="spike_rank").value == 3 and len(panels(at)) == 4
+    at.radio(key="spike_example").set_value("synthetic").run()
+    assert_clean(at)
+    assert at.number_input(key="spike_rank").value == 4 and len(panels(at)) == 5
 
 
 def test_multichannel_spikes_are_aligned_first_unless_the_toggle_is_off():
