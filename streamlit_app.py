@@ -51,9 +51,11 @@ def home() -> None:
             "- **Compression**: an *n × m* picture needs *n·m* numbers; its factors need "
             "*k(n + m)*. A small *k* stores far less and keeps the broad shapes; past "
             "*k = nm/(n+m)* the factors are bigger than the picture itself.\n"
-            "- **Clustering**: with *k* templates in *W*, each waveform belongs to the "
-            "template that carries its largest weight in *H* — *k* is the number of "
-            "clusters you look for."
+            "- **Clustering**: with *k* templates in *W*, each waveform's column of *H* "
+            "says how much of each template it takes. The article puts it with the "
+            "template of its largest weight; the app's default groups waveforms by the "
+            "mix of their weights and their size, since a neuron farther from the "
+            "electrode looks the same, only smaller. *k* is the number of clusters you look for."
         )
         st.subheader("Try it")
         for page, label, blurb in PAGE_LINKS:
@@ -66,7 +68,8 @@ PAGE_LINKS = [
     ("app_pages/learn.py", "Learn NMF", "Replay a fit iteration by iteration; race MU, HALS, KL-MU and scikit-learn."),
     ("app_pages/learn_parts.py", "Parts, gaps and rank",
      "Parts that look like parts (patches), filling in hidden pixels, and choosing the rank from held-out entries."),
-    ("app_pages/spike_clustering.py", "Spike clustering", "Sort spike waveforms by their strongest NMF template."),
+    ("app_pages/spike_clustering.py", "Spike clustering",
+     "Sort spike waveforms into units by their NMF weights; check each unit's refractory period, curate and export."),
 ]
 PAGE_ICONS = [":material/image:", ":material/school:", ":material/extension:", ":material/bolt:"]
 
