@@ -51,11 +51,9 @@ def home() -> None:
             "- **Compression**: an *n × m* picture needs *n·m* numbers; its factors need "
             "*k(n + m)*. A small *k* stores far less and keeps the broad shapes; past "
             "*k = nm/(n+m)* the factors are bigger than the picture itself.\n"
-            "- **Clustering**: with *k* templates in *W*, each waveform's column of *H* "
-            "says how much of each template it takes. The article puts it with the "
-            "template of its largest weight; the app's default groups waveforms by the "
-            "mix of their weights and their size, since a neuron farther from the "
-            "electrode looks the same, only smaller. *k* is the number of clusters you look for."
+            "- **Clustering**: with *k* templates in *W*, a waveform's column of *H* "
+            "says how much of each it takes; waveforms that take the same mix, at "
+            "the same size, are one cluster. *k* is the number of clusters you look for."
         )
         st.subheader("Try it")
         for page, label, blurb in PAGE_LINKS:
