@@ -45,6 +45,8 @@ def home() -> None:
             "solves exactly for one row of *H* or column of *W* at a time, clipping at zero, "
             "and reaches the same loss in a fraction of the time."
         )
+        st.subheader("What a rank costs")
+        cost_chart = st.container()  # filled last, below: the text of both columns comes first
     with right:
         st.subheader("What rank means")
         st.markdown(
@@ -59,6 +61,15 @@ def home() -> None:
         for page, label, blurb in PAGE_LINKS:
             st.page_link(page, label=label)
             st.caption(blurb)
+    # Imported once the text and links are on their way: Plotly takes a moment on a fresh server. Once this
+    # chart is drawn the browser holds Plotly's code too, for every page opened from here.
+    from nnmf_core.figures import storage_by_rank_figure
+
+    with cost_chart:
+        st.plotly_chart(storage_by_rank_figure(341, 512), width="stretch", config={"displayModeBar": False})
+        st.caption("The factors of a 512 × 341 grey picture hold k(n + m) numbers, its pixels n·m: a rank below "
+                   "nm/(n + m) stores less than the picture, one above it more. How much of the picture each rank "
+                   "keeps is on the Compression page's Rank sweep.")
 
 
 PAGE_LINKS = [

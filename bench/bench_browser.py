@@ -2,8 +2,9 @@
 
 For every page, each repeat starts a fresh server (``streamlit run``, as
 ``devtools.live_app`` does for the browser tests) and opens the page in
-Debian's Chromium twice (the home page, which has no chart and computes
-nothing, is timed alike as the floor: what Streamlit itself costs):
+Debian's Chromium twice (the home page, which computes nothing and draws
+one small chart, is timed alike as the floor: what Streamlit and Plotly
+themselves cost):
 
 - first visit: navigation to every Plotly chart drawn, on a server that has
   imported nothing and computed nothing yet (imports, reading, fitting and
@@ -13,7 +14,8 @@ nothing, is timed alike as the floor: what Streamlit itself costs):
 - from home: on another fresh server, the home page opened, read for a few
   seconds, then the page's link clicked: click to every chart drawn. The
   home page loads what the pages import in the background meanwhile
-  (``app_pages.warm_up``); timed again with that turned off
+  (``app_pages.warm_up``), and its chart has the browser load Plotly's
+  code; timed again with the background imports turned off
   (``NNMF_WARM_UP=0``).
 
 "Drawn" is :func:`devtools.live_app.wait_idle`'s condition (the script has
@@ -44,8 +46,8 @@ from devtools.live_app import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 ROOT = Path(__file__).resolve().parents[1]
 #: page title -> URL path
 PAGES = {"Compression": "compression", "Spike clustering": "spike_clustering"}
-#: The floor: Streamlit's own start in the browser, on a page with no chart and no computation.
-FLOOR = {"Home (no chart, the floor)": ""}
+#: The floor: Streamlit's own start in the browser, on a page that computes nothing and draws one small chart.
+FLOOR = {"Home (one small chart, the floor)": ""}
 #: Seconds a visitor spends on the home page before clicking a page's link (a short read).
 READING_S = 4.0
 

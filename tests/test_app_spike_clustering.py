@@ -8,12 +8,12 @@ real recording when it is present.
 
 from __future__ import annotations
 
-import base64
 import doctest
 import json
 
 import numpy as np
 import pytest
+from chart_json import decoded
 from paths import APP, ROOT, SHARED_DATA
 from streamlit.testing.v1 import AppTest
 
@@ -46,13 +46,6 @@ def panels(at: AppTest) -> list[str]:
     figure = next(f for f in figures_shown(at)
                   if f["layout"].get("title", {}).get("text", "").startswith("All waveforms"))
     return [annotation["text"] for annotation in figure["layout"]["annotations"] if "(" in annotation["text"]]
-
-
-def decoded(array) -> np.ndarray:
-    """A trace array from a figure's JSON (plain list, or plotly's base64 typed array)."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
-    return np.asarray(array, dtype=float)
 
 
 def reference_box(at: AppTest):

@@ -9,13 +9,13 @@ milliseconds.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from chart_json import decoded
 from paths import ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -63,13 +63,6 @@ def clean(at: AppTest) -> AppTest:
 def open_tab(at: AppTest, label: str) -> AppTest:
     at.session_state["spike_view"] = label
     return clean(at.run())
-
-
-def decoded(array) -> np.ndarray:
-    """A trace array from a figure's JSON (plain list, or plotly's base64 typed array)."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
-    return np.asarray(array, dtype=float)
 
 
 def chart_titles(at: AppTest) -> list[str]:

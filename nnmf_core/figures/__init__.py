@@ -33,6 +33,7 @@ from nnmf_core.figures.compression import (
     pictures_figure,
     rank_sweep_figure,
     storage_and_quality_figure,
+    storage_by_rank_figure,
 )
 from nnmf_core.figures.learning import (  # the Learn NMF pages
     RACER_COLOURS,
@@ -109,6 +110,7 @@ __all__ = [
     "spike_transform_figure",
     "spike_weights_heatmap",
     "storage_and_quality_figure",
+    "storage_by_rank_figure",
     "styled",
     # compression: the error map's scale and colour bar
     "ERROR_COLOURSCALE",

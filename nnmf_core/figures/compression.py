@@ -335,6 +335,29 @@ def storage_and_quality_figure(ranks: Sequence[int], numbers_stored: Sequence[in
     return fig
 
 
+def storage_by_rank_figure(n: int, m: int) -> go.Figure:
+    """What the factors of an ``n × m`` picture store against rank: k(n + m)
+    numbers as a share of the picture's n·m, a line from k = 0 to a quarter
+    past the break-even rank nm/(n + m), where the line crosses 100 %.
+
+    >>> fig = storage_by_rank_figure(341, 512)
+    >>> round(float(fig.data[0].y[20]), 1), fig.layout.annotations[0].text
+    (9.8, 'break-even k = 205')
+    """
+    break_even = n * m / (n + m)
+    ranks = np.arange(0, math.ceil(1.25 * break_even) + 1)
+    shares = 100.0 * ranks * (n + m) / (n * m)
+    fig = go.Figure(go.Scatter(x=ranks, y=shares, mode="lines", line=dict(color=PALETTE[0], width=3),
+                               hovertemplate="rank %{x}: %{y:.1f} % of the picture<extra></extra>", showlegend=False))
+    fig.add_hline(y=100, line=dict(color=PALETTE[5], width=2, dash="dash"))
+    fig.add_vline(x=break_even, line=dict(color="#555555", width=1.5, dash="dot"))
+    fig.add_annotation(x=break_even, y=100, text=f"break-even k = {round(break_even)}", showarrow=False,
+                       xanchor="right", yanchor="bottom", font=dict(size=12, color="#555555"))
+    fig.update_xaxes(title_text="rank k", rangemode="tozero")
+    fig.update_yaxes(title_text="stored, % of picture", rangemode="tozero", ticksuffix=" %")
+    return styled(fig, None, height=260)
+
+
 def parts_gallery_figure(pictures: Sequence[np.ndarray], titles: Sequence[str], *, columns: int = 4,
                          title: str | None = None, plot_width: int = 820) -> go.Figure:
     """Small pictures of NMF parts (uint8, gray or RGB) in a grid, one title each;

@@ -15,6 +15,8 @@ def test_home_explains_nmf_and_links_both_pages(page, app_url):
     wait_idle(page)
     assert page.get_by_role("heading", name="NMF Studio").is_visible()
     assert page.locator(".katex").count() >= 3  # the equations are typeset
+    chart = page.locator('[data-testid="stPlotlyChart"]')  # drawn within wait_idle's wait
+    assert chart.count() == 1 and "break-even k = 205" in chart.inner_text()
     nav = page.locator('[data-testid="stSidebarNav"]')
     assert nav.count() == 1  # one navigation, not two
     assert nav_labels(page) == ["Home", "Compression", "Learn NMF", "Parts, gaps and rank", "Spike clustering"]
