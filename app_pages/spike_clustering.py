@@ -39,7 +39,7 @@ st.caption(
 
 # ---- settings: the rank comes from "Use k = N" (rank tab), from a newly chosen bundled example (its number of
 # units) or from this page's last run
-memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS.rank, "example": next(iter(state.EXAMPLES))})
+memory = st.session_state.setdefault("spike_memory", {"rank": DEFAULTS.rank})
 rank_set_in_state = "spike_pending_rank" in st.session_state
 if rank_set_in_state:
     memory["rank"] = st.session_state[SpikeSettings.key("rank")] = st.session_state.pop("spike_pending_rank")
@@ -56,10 +56,7 @@ with st.sidebar:
                            key="spike_example", persist_state="session",
                            help="Both have the true unit of every spike in a 'unit' column. Choosing one sets k to "
                                 "its number of units; the Rank suggestion tab shows how k is found without them.")
-        if memory["example"] != example:
-            memory["example"] = example
-            memory["rank"] = st.session_state[SpikeSettings.key("rank")] = state.EXAMPLE_UNITS[example]
-            rank_set_in_state = True
+        rank_set_in_state |= state.chose_example(memory, example, st.session_state)
     else:
         transposed = st.toggle("One column per waveform (transposed)", key="spike_transposed", persist_state="session",
                                help="For uploaded files whose columns are waveforms, each headed by its id.")
@@ -253,8 +250,8 @@ if templates_tab.open:
 
 if quality_tab.open:
     with quality_tab:
-        st.dataframe(quality.table.assign(accuracy=100 * quality.table["accuracy"]), hide_index=True, width="stretch",
-                     column_config=state.QUALITY_COLUMNS)  # accuracy in %, one decimal for every method
+        st.dataframe(state.quality_shown(quality.table), hide_index=True, width="stretch",
+                     column_config=state.QUALITY_COLUMNS)
         st.markdown(quality.sentence)
         st.caption("Silhouette: on the waveforms themselves, the same space for every method. Stability: mean "
                    "pairwise ARI of the clusters from each restart (for the baseline, from as many k-means seeds).")

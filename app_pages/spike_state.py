@@ -196,6 +196,28 @@ DATA_DEFAULTS = {SpikeSettings.key("channels"): 1, RATE_KEY: spikes.DEFAULT_SAMP
                  UNIT_KEY: AMPLITUDE_UNITS[0]}
 
 
+def quality_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's quality table as the page shows it: matched accuracy in
+    % (:data:`QUALITY_COLUMNS` gives every method one decimal)."""
+    return table.assign(accuracy=100 * table["accuracy"])
+
+
+def chose_example(memory: dict, example: str, session_state) -> bool:
+    """Whether this run chose a new bundled ``example``; if so, k (``memory``
+    and the rank widget's ``session_state``) becomes its number of units
+    (:data:`EXAMPLE_UNITS`). The first view's example needs no change.
+
+    >>> memory, widgets = {"rank": 4}, {}
+    >>> chose_example(memory, "synthetic", widgets), chose_example(memory, "realistic", widgets), widgets
+    (False, True, {'spike_rank': 5})
+    """
+    if memory.setdefault("example", next(iter(EXAMPLES))) == example:
+        return False
+    memory["example"] = example
+    memory["rank"] = session_state[SpikeSettings.key("rank")] = EXAMPLE_UNITS[example]
+    return True
+
+
 def first_description(table: spikes.WaveformTable, bundled: bool) -> dict:
     """The data widgets' values for a newly read file: its channels, its
     sampling rate (else :data:`~nnmf_core.spikes.DEFAULT_SAMPLING_RATE`) and
