@@ -47,8 +47,6 @@ EXAMPLES = {
                   "Bundled recording (data/spikes_realistic.csv): 5 units simulated by SpikeInterface on a "
                   "4-channel probe; its 'unit' column is the truth"),
 }
-#: Units in each bundled example's truth column: choosing an example sets k to it.
-EXAMPLE_UNITS = {"synthetic": 4, "realistic": 5}
 #: Headings of the confusion tables, one per method of the comparison.
 CONFUSION_TITLES = {"chosen": "NMF, these settings", "article": "NMF, the article's recipe", "baseline": "PCA + k-means"}
 #: Amplitude units offered: the bundled files are in µV, an upload's unit is unknown until said.
@@ -203,18 +201,13 @@ def quality_shown(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def chose_example(memory: dict, example: str, session_state) -> bool:
-    """Whether this run chose a new bundled ``example``; if so, k (``memory``
-    and the rank widget's ``session_state``) becomes its number of units
-    (:data:`EXAMPLE_UNITS`). The first view's example needs no change.
-
-    >>> memory, widgets = {"rank": 4}, {}
-    >>> chose_example(memory, "synthetic", widgets), chose_example(memory, "realistic", widgets), widgets
-    (False, True, {'spike_rank': 5})
-    """
+    """Whether this run chose a new bundled ``example``; if so, k (``memory`` and
+    the rank widget's ``session_state``) becomes its number of units. The first
+    view's example needs no change."""
     if memory.setdefault("example", next(iter(EXAMPLES))) == example:
         return False
     memory["example"] = example
-    memory["rank"] = session_state[SpikeSettings.key("rank")] = EXAMPLE_UNITS[example]
+    memory["rank"] = session_state[SpikeSettings.key("rank")] = spikes.SAMPLE_SPIKE_UNITS[example]
     return True
 
 

@@ -347,13 +347,13 @@ def test_the_realistic_example_loads_with_its_channels_rate_and_truth():
 
 
 def test_a_chosen_example_opens_at_its_number_of_units_and_a_chosen_k_is_kept_until_then():
-    from app_pages.spike_state import EXAMPLE_UNITS, EXAMPLES, SpikeSettings
-    from nnmf_core.spikes import load_sample_spikes
+    from app_pages.spike_state import EXAMPLES, SpikeSettings
+    from nnmf_core.spikes import SAMPLE_SPIKE_UNITS, load_sample_spikes
 
-    assert list(EXAMPLE_UNITS) == list(EXAMPLES)
-    for name, units in EXAMPLE_UNITS.items():  # the number said is the number in the truth column
+    assert list(SAMPLE_SPIKE_UNITS) == list(EXAMPLES)
+    for name, units in SAMPLE_SPIKE_UNITS.items():  # the number said is the number in the truth column
         assert np.unique(load_sample_spikes(name).label_columns["unit"]).size == units
-    assert EXAMPLE_UNITS[next(iter(EXAMPLES))] == SpikeSettings().rank  # the first view needs no change of k
+    assert SAMPLE_SPIKE_UNITS[next(iter(EXAMPLES))] == SpikeSettings().rank  # the first view needs no change of k
     at = fresh()
     submit_rank(at, 6)
     assert_clean(at)

@@ -50,6 +50,8 @@ SAMPLE_SPIKES_CSV = Path(__file__).resolve().parents[2] / "data" / "spikes_synth
 REALISTIC_SPIKES_CSV = SAMPLE_SPIKES_CSV.with_name("spikes_realistic.csv")
 #: The bundled spike files by name, for :func:`load_sample_spikes`.
 SAMPLE_SPIKE_FILES = {"synthetic": SAMPLE_SPIKES_CSV, "realistic": REALISTIC_SPIKES_CSV}
+#: Units in each bundled file's 'unit' column (the truth).
+SAMPLE_SPIKE_UNITS = {"synthetic": 4, "realistic": 5}
 
 #: Largest CSV upload read, in bytes (50 MB).
 #: Peak memory of reading a file, per byte of it (measured: a 45 MB CSV of
