@@ -338,20 +338,23 @@ def storage_and_quality_figure(ranks: Sequence[int], numbers_stored: Sequence[in
 def storage_by_rank_figure(n: int, m: int) -> go.Figure:
     """What the factors of an ``n × m`` picture store against rank: k(n + m)
     numbers as a share of the picture's n·m, a line from k = 0 to a quarter
-    past the break-even rank nm/(n + m), where the line crosses 100 %.
+    past the break-even rank, the smallest k whose factors hold as many
+    numbers as the picture (:func:`nnmf_core.images.break_even_rank`, not
+    imported here: the home page draws this figure and needs nothing else of it).
 
+    >>> from nnmf_core.images import break_even_rank
     >>> fig = storage_by_rank_figure(341, 512)
-    >>> round(float(fig.data[0].y[20]), 1), fig.layout.annotations[0].text
-    (9.8, 'break-even k = 205')
+    >>> round(float(fig.data[0].y[20]), 1), fig.layout.annotations[0].text, break_even_rank(341, 512)
+    (9.8, 'break-even k = 205', 205)
     """
-    break_even = n * m / (n + m)
+    break_even = -(-(n * m) // (n + m))
     ranks = np.arange(0, math.ceil(1.25 * break_even) + 1)
     shares = 100.0 * ranks * (n + m) / (n * m)
     fig = go.Figure(go.Scatter(x=ranks, y=shares, mode="lines", line=dict(color=PALETTE[0], width=3),
                                hovertemplate="rank %{x}: %{y:.1f} % of the picture<extra></extra>", showlegend=False))
     fig.add_hline(y=100, line=dict(color=PALETTE[5], width=2, dash="dash"))
     fig.add_vline(x=break_even, line=dict(color="#555555", width=1.5, dash="dot"))
-    fig.add_annotation(x=break_even, y=100, text=f"break-even k = {round(break_even)}", showarrow=False,
+    fig.add_annotation(x=break_even, y=100, text=f"break-even k = {break_even}", showarrow=False,
                        xanchor="right", yanchor="bottom", font=dict(size=12, color="#555555"))
     fig.update_xaxes(title_text="rank k", rangemode="tozero")
     fig.update_yaxes(title_text="stored, % of picture", rangemode="tozero", ticksuffix=" %")
