@@ -32,6 +32,7 @@ from nnmf_core.spikes import (
 )
 from nnmf_core.spikes.features import (
     SPLIT_SEPARATION,
+    _classification_likelihood,
     _cut_units_joined,
     _likelier_of_refined,
     _refined_by_nearest_mean,
@@ -210,6 +211,19 @@ def test_the_refinement_is_kept_when_it_is_the_likelier_partition():
     labels = truth.copy()
     labels[rng.choice(400, 40, replace=False)] ^= 1  # a tenth put with the wrong unit
     np.testing.assert_array_equal(_likelier_of_refined(X, labels, 2), truth)
+
+
+def test_a_mixture_that_left_a_cluster_empty_gives_way_to_the_refinement():
+    rng = np.random.default_rng(2)
+    truth = np.repeat([0, 1], 200)
+    X = rng.normal(size=(400, 5)) + 6.0 * truth[:, None]  # two units, asked for three clusters
+    # two clusters and an empty third are the likelier classification (a unit cut in two costs more in
+    # cluster shares than it gains in spread), but they are not three clusters
+    assert _classification_likelihood(X, truth, 3) > _classification_likelihood(
+        X, _refined_by_nearest_mean(X, truth, 3), 3)
+    labels = _likelier_of_refined(X, truth, 3)
+    assert np.bincount(labels, minlength=3).min() > 0
+    assert ari(truth, labels) > 0.5  # one unit kept whole, the other cut
 
 
 def test_the_fit_is_factorize_with_its_restarts():

@@ -296,10 +296,13 @@ def _likelier_of_refined(X: np.ndarray, labels: np.ndarray, k: int, coordinates:
     The rounds settle borders on the full waveforms and mostly help; where
     units share one size and differ only in where on the probe they are
     large, a nearest-mean border can cut a unit and join two others, and the
-    mixture's partition is the likelier one. A tie keeps the refinement.
+    mixture's partition is the likelier one. A tie keeps the refinement, and
+    so does a mixture that left a cluster empty (it made fewer than k
+    clusters, whose likelihood is not comparable; the refinement starts the
+    empty one from the farthest waveform).
     """
     refined = _refined_by_nearest_mean(X, labels, k)
-    if k == 1 or np.array_equal(refined, labels):
+    if k == 1 or np.array_equal(refined, labels) or not np.bincount(labels, minlength=k).all():
         return refined
     Z = _principal_coordinates(X) if coordinates is None else coordinates
     if Z.shape[1] == 0:
