@@ -3,8 +3,9 @@ histogram with the refractory period, violations and contamination, firing
 rate, amplitude over the recording (drift), autocorrelogram, and the quality
 table of every cluster — all on the curated labels, the unassigned (−1) left out.
 
-Without spike times the tab says which column would enable it (the text of
-the library's error).
+Without spike times the tab says which column would enable the spike-train
+views (the text of the library's error) and shows the quality that the
+waveforms alone give: size, amplitude, amplitude cut-off, SNR.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
         spikes.unit_spike_times(table.spike_times, labels, clusters[0] if clusters else 0)
     except InputError as error:
         st.info(plain(error), icon=":material/schedule:")
-        st.caption("The ISI histogram, autocorrelogram, firing rates and amplitude drift need the time of every spike.")
+        waveform_units(fit_key, labels, table, channels)
         return
     rate = table.sampling_rate
     left, middle, right = st.columns([2, 3, 2], vertical_alignment="bottom")
@@ -116,10 +117,33 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     st.caption("One neuron cannot fire twice within its refractory period (shaded): a clean unit leaves the band "
                "empty and shows a dip at 0 in the autocorrelogram. A slope in the amplitudes is the electrode "
                "drifting; a sudden floor cut is spikes lost below the detection threshold.")
-    st.markdown("**Every unit**")
+    every_unit("**Every unit**", quality, labels, "As SpikeInterface computes them; the recording's duration is "
+               "taken to its last spike. None: too little recording or too few spikes to estimate.")
+
+
+def waveform_units(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
+    """Without spike times: the quality table of what the waveforms alone tell (size, amplitude, cut-off, SNR)."""
+    key = f"spike-waveform-units|{fit_key}|{labels_digest(labels)}|{channels}"
+    try:
+        quality = cached_or_computed(key, lambda: spikes.waveform_quality_table(labels, table.waveforms,
+                                                                               channels=channels),
+                                     cost_bytes=job_bytes("per cluster", table))
+    except InputError as error:
+        st.error(plain(error))
+        return
+    every_unit("**Every unit, from its waveforms**", quality, labels,
+               "What the waveforms tell without their times, as SpikeInterface computes it: a single neuron stands "
+               "well out of the noise (a high SNR) and loses few spikes below the detection threshold (an "
+               "amplitude cut-off near 0; the Allen Institute's default filter keeps units below 0.1). The ISI "
+               "histogram, refractory violations, firing rate, autocorrelogram and amplitude drift need the time "
+               "of every spike.")
+
+
+def every_unit(heading: str, quality: pd.DataFrame, labels: np.ndarray, caption: str) -> None:
+    """The quality table of every cluster under ``heading``, with ``caption`` and what it leaves out."""
+    st.markdown(heading)
     shown, config, left_out = unit_table_shown(quality)
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
-    st.caption("As SpikeInterface computes them; the recording's duration is taken to its last spike. None: "
-               "too little recording or too few spikes to estimate. "
+    st.caption(caption + " "
                + (f"Not shown: {'; '.join(left_out)}. " if left_out else "")
                + ("The unassigned waveforms (−1) are left out." if spikes.UNASSIGNED in labels else ""))

@@ -113,8 +113,14 @@ def test_spike_times_show_the_isi_views_and_the_quality_table():
 def test_without_spike_times_the_units_tab_names_the_column_to_add():
     at = open_tab(uploaded(spikes_csv(with_times=False)), "Units")
     said = " ".join(item.value for item in at.info)
-    assert "needs spike times" in said and "time" in said
+    assert "cannot be computed without spike times" in said and "time" in said
     assert not any("intervals" in t for t in chart_titles(at))
+    # what the waveforms alone tell is still there, cluster by cluster
+    assert any("Every unit, from its waveforms" in item.value for item in at.markdown)
+    table = at.dataframe[-1].value
+    assert list(table["cluster"]) == [0, 1, 2, 3] and table["n_spikes"].sum() == 120
+    assert {"amplitude_median", "snr"} <= set(table.columns) and "firing_rate_hz" not in table.columns
+    assert (table["snr"] > 1).all()
 
 
 def test_merge_then_undo_restores_the_counts_and_marks_reach_the_phy_files():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nnmf_core.errors import InputError
@@ -28,6 +29,7 @@ from nnmf_core.spikes import (
     spike_train_table,
     unit_quality_table,
     unit_spike_times,
+    waveform_quality_table,
 )
 
 
@@ -228,6 +230,11 @@ def test_unit_quality_table_leaves_the_unassigned_out_and_takes_known_noise():
         unit_quality_table(labels, times, X, noise=[1.0, 2.0])
     with pytest.raises(InputError, match="Every waveform is unassigned"):
         unit_quality_table(np.full(n, UNASSIGNED), times, X)
+    # without spike times, the waveforms' half of the table
+    shapes = waveform_quality_table(labels, X, channels=1, noise=[2.0])
+    pd.testing.assert_frame_equal(shapes, table[list(shapes.columns)])
+    with pytest.raises(InputError, match="Every waveform is unassigned"):
+        waveform_quality_table(np.full(n, UNASSIGNED), X)
 
 
 # ---------------------------------------------------------------- against SpikeInterface

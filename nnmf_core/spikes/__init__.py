@@ -256,6 +256,7 @@ from nnmf_core.spikes.unit_quality import (
     noise_levels,
     spike_amplitudes,
     unit_quality_table,
+    waveform_quality_table,
 )
 from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
@@ -416,6 +417,7 @@ __all__ = [
     "unassigned_waveforms",
     "unit_quality_table",
     "unit_spike_times",
+    "waveform_quality_table",
     "waveforms_digest",
     "weight_ratios",
     "NewAssignment",

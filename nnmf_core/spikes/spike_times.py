@@ -26,10 +26,10 @@ def missing_spike_times(what: str) -> InputError:
     Examples
     --------
     >>> print(missing_spike_times("The ISI histogram"))  # doctest: +ELLIPSIS
-    The ISI histogram needs spike times, and these waveforms have none. Add a spike-time column named time, ...
+    The ISI histogram cannot be computed without spike times, and these waveforms have none. Add a spike-time ...
     """
     return InputError(
-        f"{what} needs spike times, and these waveforms have none. Add a spike-time column named "
+        f"{what} cannot be computed without spike times, and these waveforms have none. Add a spike-time column named "
         f"{', '.join(SPIKE_TIME_COLUMNS[:-1])} or {SPIKE_TIME_COLUMNS[-1]} (seconds from the start of the "
         "recording) to the CSV file, or an array named spike_times to an .npz file."
     )

@@ -1,7 +1,8 @@
 """Is a cluster one neuron? What its waveforms say — spike amplitudes, their
 drift over time, the amplitude cut-off and the signal-to-noise ratio — and
 :func:`unit_quality_table`, every quality metric of every cluster in one
-table (the spike-train half from :mod:`~nnmf_core.spikes.physiology`).
+table (the spike-train half from :mod:`~nnmf_core.spikes.physiology`), and
+:func:`waveform_quality_table`, the half that needs no spike times.
 
 Waveforms are one per row, in µV, ``channels`` channels concatenated channel
 after channel (C · T samples per row). A cluster's *template* is the mean of
@@ -299,12 +300,87 @@ def _snrs(templates: np.ndarray, channels: int, noise: np.ndarray) -> np.ndarray
 # ---------------------------------------------------------------- the table
 
 
+def waveform_quality_table(labels, waveforms, *, channels: int = 1, amplitude: str = "extremum",
+                           noise=None, baseline_samples: int | None = None) -> pd.DataFrame:
+    """The quality metrics of every cluster that its waveforms alone give:
+    no spike times needed (the half of :func:`unit_quality_table` a table of
+    waveforms without times still has).
+
+    The unassigned waveforms (label −1) are left out.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (n_waveforms,)
+    waveforms : array_like, shape (n_waveforms, channels · n_times)
+        µV.
+    channels : int
+    amplitude : {"extremum", "trough", "peak_to_trough"}
+        Spike amplitude for the median and the cut-off (see :data:`AMPLITUDE_METHODS`).
+    noise : array_like of float, shape (channels,), optional
+        Noise level of every channel, µV (e.g. SpikeInterface's
+        ``noise_levels``); default estimated by :func:`noise_levels`.
+    baseline_samples : int, optional
+        For the noise estimate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cluster, sorted: ``cluster``, ``n_spikes``,
+        ``amplitude_median`` (µV), ``amplitude_cutoff``, ``snr`` (the
+        template's peak magnitude on its main channel over that channel's
+        noise: ``noise`` if given, else the estimate of :func:`noise_levels`).
+
+    Examples
+    --------
+    >>> X = np.zeros((4, 20)); X[:, 8] = [-40, -44, -10, -12]
+    >>> waveform_quality_table([0, 0, 1, 1], X, noise=[2.0])[["cluster", "n_spikes", "amplitude_median", "snr"]]
+       cluster  n_spikes  amplitude_median   snr
+    0        0         2              42.0  21.0
+    1        1         2              11.0   5.5
+    """
+    X = _checked_waveforms(waveforms)
+    labels = _checked_labels(labels, X.shape[0])
+    return _waveform_quality_table(X, labels, checked_channels(X.shape[1], channels), _checked_method(amplitude),
+                                   noise, baseline_samples)
+
+
+def _waveform_quality_table(X: np.ndarray, labels: np.ndarray, channels: int, method: str, noise,
+                            baseline_samples: int | None) -> pd.DataFrame:
+    """:func:`waveform_quality_table` of checked waveforms, labels, channels and amplitude method."""
+    baseline = _checked_baseline(baseline_samples, X.shape[1] // channels)
+    if noise is None:
+        noise = _noise_levels(X, channels, baseline)
+    else:
+        noise = np.asarray(noise, dtype=np.float64).reshape(-1)
+        if noise.size != channels or not (np.isfinite(noise) & (noise >= 0)).all():
+            raise InputError(f"Give one finite, non-negative noise level per channel ({channels}); got {noise.size}.")
+    kept = labels != UNASSIGNED
+    if not kept.any():
+        raise InputError("Every waveform is unassigned; there is no cluster to measure.")
+    X, labels = X[kept], labels[kept]
+    clusters, codes = np.unique(labels, return_inverse=True)
+    counts = np.bincount(codes, minlength=clusters.size)
+    templates = _templates(X, codes, clusters.size)
+    values = _amplitudes(X, codes, templates, channels, method)
+    per_cluster = np.split(values[np.argsort(codes, kind="stable")], np.cumsum(counts)[:-1])
+    return pd.DataFrame({
+        "cluster": clusters.astype(np.int64),
+        "n_spikes": counts.astype(np.int64),
+        "amplitude_median": [float(np.median(v)) for v in per_cluster],
+        "amplitude_cutoff": [_amplitude_cutoff(v, AMPLITUDE_CUTOFF_BINS, AMPLITUDE_CUTOFF_SMOOTHING,
+                                               AMPLITUDE_CUTOFF_SPIKES_PER_BIN) for v in per_cluster],
+        "snr": _snrs(templates, channels, noise),
+    })
+
+
 def unit_quality_table(labels, spike_times, waveforms, sampling_rate: float | None = None, *,
                        duration_s: float | None = None, channels: int = 1,
                        refractory_ms: float = DEFAULT_REFRACTORY_MS, censored_ms: float = DEFAULT_CENSORED_MS,
                        presence_bin_s: float = PRESENCE_BIN_S, amplitude: str = "extremum",
                        noise=None, baseline_samples: int | None = None) -> pd.DataFrame:
-    """Every quality metric of every cluster, as SpikeInterface computes them.
+    """Every quality metric of every cluster, as SpikeInterface computes them:
+    the spike train's (:func:`~nnmf_core.spikes.physiology.spike_train_table`)
+    beside the waveforms' (:func:`waveform_quality_table`).
 
     The unassigned waveforms (label −1) are left out.
 
@@ -326,13 +402,8 @@ def unit_quality_table(labels, spike_times, waveforms, sampling_rate: float | No
         ISI violations (see :func:`~nnmf_core.spikes.physiology.isi_violations`).
     presence_bin_s : float
         Bin of the presence ratio, s.
-    amplitude : {"extremum", "trough", "peak_to_trough"}
-        Spike amplitude for the median and the cut-off (see :data:`AMPLITUDE_METHODS`).
-    noise : array_like of float, shape (channels,), optional
-        Noise level of every channel, µV (e.g. SpikeInterface's
-        ``noise_levels``); default estimated by :func:`noise_levels`.
-    baseline_samples : int, optional
-        For the noise estimate.
+    amplitude, noise, baseline_samples
+        As for :func:`waveform_quality_table`.
 
     Returns
     -------
@@ -340,39 +411,17 @@ def unit_quality_table(labels, spike_times, waveforms, sampling_rate: float | No
         One row per cluster, sorted: ``cluster``, ``n_spikes``,
         ``firing_rate_hz``, ``isi_violations_ratio``,
         ``isi_violations_count``, ``contamination``, ``presence_ratio``,
-        ``amplitude_median`` (µV), ``amplitude_cutoff``, ``snr`` (the
-        template's peak magnitude on its main channel over that channel's
-        noise: ``noise`` if given, else the estimate of :func:`noise_levels`).
+        then :func:`waveform_quality_table`'s ``amplitude_median`` (µV),
+        ``amplitude_cutoff`` and ``snr``.
     """
     X = _checked_waveforms(waveforms)
     labels = _checked_labels(labels, X.shape[0])
     _checked_times(spike_times, "The quality metrics", X.shape[0])
     channels = checked_channels(X.shape[1], channels)
-    method = _checked_method(amplitude)
-    baseline = _checked_baseline(baseline_samples, X.shape[1] // channels)
-    if noise is None:
-        noise = _noise_levels(X, channels, baseline)
-    else:
-        noise = np.asarray(noise, dtype=np.float64).reshape(-1)
-        if noise.size != channels or not (np.isfinite(noise) & (noise >= 0)).all():
-            raise InputError(f"Give one finite, non-negative noise level per channel ({channels}); got {noise.size}.")
+    shapes = _waveform_quality_table(X, labels, channels, _checked_method(amplitude), noise, baseline_samples)
     kept = labels != UNASSIGNED
-    if not kept.any():
-        raise InputError("Every waveform is unassigned; there is no cluster to measure.")
     times = np.asarray(spike_times, dtype=np.float64)
     table = spike_train_table(times[kept], labels[kept], sampling_rate=sampling_rate, refractory_ms=refractory_ms,
                               censored_ms=censored_ms, presence_bin_s=presence_bin_s,
                               duration_s=recording_duration(times, sampling_rate) if duration_s is None else duration_s)
-    X, labels = X[kept], labels[kept]
-    clusters, codes = np.unique(labels, return_inverse=True)
-    templates = _templates(X, codes, clusters.size)
-    values = _amplitudes(X, codes, templates, channels, method)
-    order = np.argsort(codes, kind="stable")
-    per_cluster = np.split(values[order], np.cumsum(np.bincount(codes, minlength=clusters.size))[:-1])
-    table["amplitude_median"] = [float(np.median(v)) for v in per_cluster]
-    table["amplitude_cutoff"] = [
-        _amplitude_cutoff(v, AMPLITUDE_CUTOFF_BINS, AMPLITUDE_CUTOFF_SMOOTHING, AMPLITUDE_CUTOFF_SPIKES_PER_BIN)
-        for v in per_cluster]
-    table["snr"] = _snrs(templates, channels, noise)
-    return table
-
+    return table.merge(shapes.drop(columns="n_spikes"), on="cluster", how="left", validate="one_to_one")

@@ -71,4 +71,5 @@ def test_merge_undo_mark_noise_and_download_the_phy_groups(page, app_url):
     screenshot(page, "spike-export")
 
     open_tab(page, "Units")
-    assert page.get_by_text("needs spike times").is_visible()  # the bundled sample has no time column
+    # the bundled sample has no time column
+    assert page.get_by_text("without spike times, and these waveforms have none").is_visible()
