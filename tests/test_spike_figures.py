@@ -282,7 +282,9 @@ def test_rank_scan_figure_shades_the_ranks_set_aside():
                                  suggested=3, threshold=4.0, set_aside=[8, 6, 7])
     bands = [shape for shape in fig.layout.shapes if shape.type == "rect"]
     assert len(bands) == 3 and {(band.x0, band.x1) for band in bands} == {(5.5, 8.5)}  # one run, in every panel
-    assert [a.text for a in fig.layout.annotations].count("set aside: timing splits") == 1
+    assert [a.text for a in fig.layout.annotations].count("set aside:<br>timing splits") == 1
+    # every panel spans the ks scanned, whatever labels sit near the last k
+    assert {tuple(axis.range) for axis in (fig.layout.xaxis, fig.layout.xaxis2, fig.layout.xaxis3)} == {(1.5, 8.5)}
     apart = spike_rank_scan_figure(ks, np.linspace(0.3, 0.2, 7), [1.0] * 7, [1.0] * 7, [5.0] * 7, suggested=3,
                                    threshold=4.0, set_aside=[4, 7])
     assert sorted({(s.x0, s.x1) for s in apart.layout.shapes if s.type == "rect"}) == [(3.5, 4.5), (6.5, 7.5)]
@@ -292,7 +294,8 @@ def test_rank_scan_figure_shades_the_ranks_set_aside():
                                   threshold=4.0, set_aside=[5], too_small=[6, 7, 8])
     assert sorted({(s.x0, s.x1) for s in both.layout.shapes if s.type == "rect"}) == [(4.5, 5.5), (5.5, 8.5)]
     labels = {a.text: a.y for a in both.layout.annotations if a.text.startswith("set aside")}
-    assert labels == {"set aside: timing splits": 0.99, "set aside: tiny clusters": 0.88}  # touching runs, two rows
+    # touching runs, two rows
+    assert labels == {"set aside:<br>timing splits": 0.99, "set aside:<br>tiny clusters": 0.80}
 
 
 def test_spike_figures_use_no_streamlit():

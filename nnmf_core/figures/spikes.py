@@ -280,8 +280,9 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
     fig.add_hline(y=threshold, line=dict(color="#555555", width=1.5, dash="dash"), row=1, col=3)
     fig.add_annotation(x=float(ks.max()), y=threshold, xref="x3", yref="y3", text=f"d′ = {threshold:g}",
                        showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=11, color="#555555"))
-    for ranks, label, height in ((set_aside, "set aside: timing splits", 0.99),
-                                 (too_small, "set aside: tiny clusters", 0.88)):  # two rows: runs may touch
+    # each label on two lines (a run may be one k wide), the two kinds on two rows (their runs may touch)
+    for ranks, label, height in ((set_aside, "set aside:<br>timing splits", 0.99),
+                                 (too_small, "set aside:<br>tiny clusters", 0.80)):
         for first, last in _runs_of(sorted(int(k) for k in ranks)):
             for col in (1, 2, 3):
                 fig.add_vrect(x0=first - 0.5, x1=last + 0.5, fillcolor="#888888", opacity=0.15, line_width=0,
@@ -296,5 +297,6 @@ def spike_rank_scan_figure(ks: Sequence[int], relative_error: Sequence[float], c
     fig.update_layout(margin=dict(l=50, r=20, t=80 if title else 50, b=45),
                       legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5))
     fig.update_annotations(selector=dict(xref="paper"), font=dict(size=13))
-    fig.update_xaxes(title_text="rank k", dtick=1)
+    # every panel over the ks scanned: a label near the last k must not widen one panel's axis
+    fig.update_xaxes(title_text="rank k", dtick=1, range=[float(ks.min()) - 0.5, float(ks.max()) + 0.5])
     return fig
