@@ -18,6 +18,7 @@ import streamlit as st
 
 from app_pages import spike_state as state
 from app_pages.live import cached_or_computed, digest, plain
+from app_pages.spike_pairs import pair_section
 from nnmf_core import InputError, figures, spikes
 from nnmf_core._text import counted
 
@@ -240,7 +241,8 @@ def suggestions_section(fit_key: str, labels: np.ndarray, table) -> None:
     st.markdown("**Merge suggestions**: pairs whose mean waveforms are alike and whose waveforms barely separate.")
     order = st.segmented_control("Order by", list(spikes.MERGE_ORDERS), default="similarity", required=True,
                                  key=ORDER_KEY, format_func={"similarity": "similarity", "d_prime": "d′"}.get)
-    key = f"spike-merge-suggestions|{fit_key}|{labels_digest(labels)}|{order}"
+    labels_key = labels_digest(labels)
+    key = f"spike-merge-suggestions|{fit_key}|{labels_key}|{order}"
     try:
         found = cached_or_computed(key, lambda: spikes.merge_suggestions(table.waveforms, labels, order=order),
                                    cost_bytes=spikes.job_memory_bytes("per cluster", *table.waveforms.shape))
@@ -253,10 +255,9 @@ def suggestions_section(fit_key: str, labels: np.ndarray, table) -> None:
     with right:
         st.dataframe(found.table, hide_index=True, width="stretch", column_config=SUGGESTION_COLUMNS)
         st.caption(spikes.MERGE_ORDERS[order].capitalize() + ". d′ below about 2–3: the two clusters overlap.")
-        if len(found.table):
-            a, b = (int(found.table.iloc[0][name]) for name in ("cluster_a", "cluster_b"))
-            st.button(f"Merge {a} and {b}", key="spike_merge_top", on_click=_merge_pair, args=(fit_key, (a, b)),
-                      icon=":material/call_merge:")
+    if len(found.table):
+        pairs = [(int(row.cluster_a), int(row.cluster_b)) for row in found.table.itertuples()]
+        pair_section(fit_key, labels_key, labels, table, pairs, _merge_pair)
 
 
 SUGGESTION_COLUMNS = {

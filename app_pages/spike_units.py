@@ -16,11 +16,12 @@ import streamlit as st
 
 from app_pages.live import cached_or_computed, plain
 from app_pages.spike_curation import clusters_in, labels_digest
+from app_pages.spike_pairs import REFRACTORY_KEY
 from app_pages.spike_state import job_bytes
 from nnmf_core import InputError, figures, spikes
 
 #: Widget keys of the Units tab.
-CLUSTER_KEY, REFRACTORY_KEY, ISI_AXIS_KEY = "spike_unit_cluster", "spike_refractory_ms", "spike_isi_axis"
+CLUSTER_KEY, ISI_AXIS_KEY = "spike_unit_cluster", "spike_isi_axis"
 #: The ISI histogram's range, ms.
 ISI_RANGE_MS = 50.0
 #: The quality table's columns: label, number format, what it means, and (for an estimate the recording

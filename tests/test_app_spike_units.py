@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages import spike_curation as curation
 from app_pages import spike_exports as exports
+from app_pages import spike_pairs as pairs_tab
 from app_pages import spike_units as units
 from nnmf_core import spikes
 
@@ -121,6 +122,35 @@ def test_without_spike_times_the_units_tab_names_the_column_to_add():
     assert list(table["cluster"]) == [0, 1, 2, 3] and table["n_spikes"].sum() == 120
     assert {"amplitude_median", "snr"} <= set(table.columns) and "firing_rate_hz" not in table.columns
     assert (table["snr"] > 1).all()
+
+
+def test_a_suggested_pair_is_checked_by_its_cross_correlogram_and_merged():
+    at = open_tab(uploaded(), "Curation")
+    pairs = at.selectbox(key=pairs_tab.PAIR_KEY)
+    assert len(pairs.options) >= 2
+    assert any(t.startswith("Cross-correlogram: spikes of") for t in chart_titles(at))
+    # 30 spikes per cluster in 90 s: chance puts almost no spikes of a pair within 1.5 ms
+    assert any(item.value.startswith("Too few spikes to tell") for item in at.markdown)
+    pairs.select_index(1)
+    clean(at.run())
+    chosen = tuple(int(word) for word in at.session_state[pairs_tab.PAIR_KEY].split()[1::2])  # "clusters a and b"
+    assert any(t == f"Cross-correlogram: spikes of {chosen[1]} around those of {chosen[0]}" for t in chart_titles(at))
+    merge = button(at, "spike_merge_top")
+    assert merge.label == f"Merge {chosen[0]} and {chosen[1]}"
+    merge.click()
+    clean(at.run())
+    assert history(at).actions == (spikes.Merge(tuple(sorted(chosen))),)
+    assert at.selectbox(key=pairs_tab.PAIR_KEY).value is not None  # the merged pair is gone from the options
+
+
+def test_without_spike_times_a_pair_can_still_be_merged():
+    at = open_tab(uploaded(spikes_csv(with_times=False)), "Curation")
+    assert len(at.selectbox(key=pairs_tab.PAIR_KEY).options) >= 1
+    assert not any(t.startswith("Cross-correlogram") for t in chart_titles(at))
+    assert any("cross-correlogram" in item.value for item in at.caption)
+    button(at, "spike_merge_top").click()
+    clean(at.run())
+    assert len(history(at).actions) == 1
 
 
 def test_merge_then_undo_restores_the_counts_and_marks_reach_the_phy_files():

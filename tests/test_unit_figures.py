@@ -9,7 +9,15 @@ import plotly.graph_objects as go
 import pytest
 
 from nnmf_core import figures
-from nnmf_core.spikes import amplitude_drift, autocorrelogram, isi_histogram, merge_suggestions, synthetic_spikes
+from nnmf_core.spikes import (
+    amplitude_drift,
+    autocorrelogram,
+    crosscorrelogram,
+    isi_histogram,
+    merge_refractory_check,
+    merge_suggestions,
+    synthetic_spikes,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +50,24 @@ def test_autocorrelogram_figure_has_one_bar_per_bin(train):
     assert np.array_equal(np.asarray(bars.y), acg.counts.astype(np.float32))
     shapes, _ = shapes_and_annotations(fig)
     assert (shapes[0].x0, shapes[0].x1) == (-1.5, 1.5)
+
+
+def test_crosscorrelogram_figure_draws_the_chance_level_per_bin(train):
+    other = np.sort(np.random.default_rng(1).uniform(0, 300, 5_000))
+    ccg = crosscorrelogram(train, other, window_ms=20, bin_ms=0.5)
+    check = merge_refractory_check(np.concatenate([train, other]), np.repeat([2, 5], [train.size, other.size]), 2, 5,
+                                   duration_s=300.0)
+    fig = figures.crosscorrelogram_figure(ccg.counts, ccg.edges_ms, refractory_ms=1.5, pair=(2, 5),
+                                          chance_per_ms=check.chance_per_ms)
+    (bars,) = fig.data
+    assert len(bars.x) == 80 and np.array_equal(np.asarray(bars.y), ccg.counts.astype(np.float32))
+    assert "5 after 2 by" in bars.hovertemplate
+    shapes, texts = shapes_and_annotations(fig)
+    band, chance = shapes
+    assert (band.x0, band.x1) == (-1.5, 1.5)
+    per_bin = train.size * other.size / 300_000 * 0.5
+    assert chance.y0 == chance.y1 == pytest.approx(per_bin) and "two independent neurons" in texts
+    assert abs(ccg.counts.mean() / per_bin - 1) < 0.05  # independent uniform trains sit on the line
 
 
 def test_amplitude_time_figure_thins_points_and_draws_the_drift(train):

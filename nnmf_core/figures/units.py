@@ -1,12 +1,12 @@
 """Figures of "from clusters to units": is a cluster one neuron (ISI
 histogram, autocorrelogram, amplitude over time), which waveforms the fit
 leaves unassigned (residual histogram), and which clusters to merge
-(similarity heatmap, suggestion table).
+(similarity heatmap, suggestion table, cross-correlogram of a pair).
 
 Arrays in, ``go.Figure`` out: the numbers come from
 :mod:`nnmf_core.spikes.physiology`, :mod:`~nnmf_core.spikes.unit_quality`,
-:mod:`~nnmf_core.spikes.unassigned` and
-:mod:`~nnmf_core.spikes.merge_suggestions`. Arrays go out as float32 and
+:mod:`~nnmf_core.spikes.unassigned`,
+:mod:`~nnmf_core.spikes.merge_suggestions` and :mod:`~nnmf_core.spikes.pairs`. Arrays go out as float32 and
 binned, so each figure's JSON stays small.
 """
 
@@ -82,11 +82,44 @@ def autocorrelogram_figure(counts, edges_ms, *, refractory_ms: float | None = 1.
     refractory_ms : float or None
     cluster : int, optional
     """
-    edges = np.asarray(edges_ms, dtype=np.float64)
     colour = PALETTE[0] if cluster is None else cluster_colour(cluster)
+    return _correlogram_figure(counts, edges_ms, refractory_ms, colour, "lag", title, height)
+
+
+def crosscorrelogram_figure(counts, edges_ms, *, refractory_ms: float | None = 1.5, pair: tuple[int, int] | None = None,
+                            chance_per_ms: float | None = None, title: str | None = None,
+                            height: int = 300) -> go.Figure:
+    """The cross-correlogram of two clusters as bars, ±refractory period
+    shaded, and the level two independent neurons would give as a dashed line.
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (n_bins,)
+    edges_ms : array_like of float, shape (n_bins + 1,)
+        Symmetric around 0, ms (from :func:`~nnmf_core.spikes.pairs.crosscorrelogram`).
+    refractory_ms : float or None
+    pair : (int, int), optional
+        Clusters a and b: the hover names the lag "b after a".
+    chance_per_ms : float, optional
+        Pairs per ms of lag of independent trains (``MergeCheck.chance_per_ms``);
+        drawn per bin.
+    """
+    a, b = pair if pair is not None else ("a", "b")
+    fig = _correlogram_figure(counts, edges_ms, refractory_ms, "#555555", f"{b} after {a} by", title, height)
+    if chance_per_ms is not None:
+        per_bin = chance_per_ms * float(np.median(np.diff(np.asarray(edges_ms, dtype=np.float64))))
+        fig.add_hline(y=per_bin, line=dict(color=PALETTE[0], width=1.5, dash="dash"),
+                      annotation_text="two independent neurons", annotation_position="top right",
+                      annotation=dict(font=dict(color=PALETTE[0], size=11)))
+    return fig
+
+
+def _correlogram_figure(counts, edges_ms, refractory_ms: float | None, colour: str, lag_name: str,
+                        title: str | None, height: int) -> go.Figure:
+    edges = np.asarray(edges_ms, dtype=np.float64)
     fig = go.Figure(go.Bar(x=_f32((edges[:-1] + edges[1:]) / 2), y=np.asarray(counts).astype(np.float32),
                            width=_f32(np.diff(edges)), marker=dict(color=colour, line_width=0), name="pairs",
-                           hovertemplate="lag %{x:.3g} ms: %{y:,} pairs<extra></extra>"))
+                           hovertemplate=lag_name + " %{x:.3g} ms: %{y:,} pairs<extra></extra>"))
     if refractory_ms is not None:
         _refractory_band(fig, -float(refractory_ms), float(refractory_ms), f"±{refractory_ms:g} ms")
     styled(fig, title, height=height)

@@ -46,7 +46,8 @@ one job per module:
   (:mod:`~nnmf_core.spikes.spike_times`, :mod:`~nnmf_core.spikes.physiology`,
   :mod:`~nnmf_core.spikes.unit_quality`), which waveforms the fit explains
   badly (:mod:`~nnmf_core.spikes.unassigned`), fixing clusters
-  (:mod:`~nnmf_core.spikes.curation`, :mod:`~nnmf_core.spikes.merge_suggestions`),
+  (:mod:`~nnmf_core.spikes.curation`, :mod:`~nnmf_core.spikes.merge_suggestions`;
+  whether two clusters are one neuron: :mod:`~nnmf_core.spikes.pairs`),
   NumPy uploads (:mod:`~nnmf_core.spikes.array_reader`), Phy files and
   sessions (:mod:`~nnmf_core.spikes.export`, :mod:`~nnmf_core.spikes.session_file`),
   a later recording assigned with the fit's templates (:mod:`~nnmf_core.spikes.new_data`).
@@ -175,6 +176,7 @@ from nnmf_core.spikes.options import (
     TRANSFORMS,
     method_name,
 )
+from nnmf_core.spikes.pairs import MergeCheck, crosscorrelogram, merge_refractory_check
 from nnmf_core.spikes.physiology import (
     ACG_BIN_MS,
     ACG_WINDOW_MS,
@@ -261,6 +263,9 @@ from nnmf_core.spikes.unit_quality import (
 from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
 __all__ = [
+    "MergeCheck",
+    "crosscorrelogram",
+    "merge_refractory_check",
     "AMPLITUDE_CUTOFF_MIN_SPIKES",
     "AMPLITUDE_WEIGHT",
     "CUT_UNIT_SEPARATION",

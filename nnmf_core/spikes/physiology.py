@@ -303,23 +303,46 @@ def autocorrelogram(spike_times, *, window_ms: float = ACG_WINDOW_MS, bin_ms: fl
     ([1, 0, 0, 0, 0, 1], [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
     """
     times = _checked_times(spike_times, "The autocorrelogram")
-    window_ms = _checked_positive(window_ms, "The autocorrelogram's window", "ms")
-    bin_ms = _checked_positive(bin_ms, "The autocorrelogram's bin", "ms")
+    grid = _lag_grid(window_ms, bin_ms, sampling_rate, "The autocorrelogram")
+    return Histogram(_lag_counts(grid.ticks(times), grid.half, grid.size), grid.edges_ms())
+
+
+class _LagGrid(NamedTuple):
+    """The bins of a correlogram: ``2 · half`` bins of ``size`` (seconds, or
+    samples given the sampling rate), each ``step_ms`` wide."""
+
+    half: int
+    size: float | int
+    step_ms: float
+    sampling_rate: float | None
+
+    def ticks(self, times: np.ndarray) -> np.ndarray:
+        """Spike times, sorted, in the grid's unit (whole samples given the sampling rate)."""
+        if self.sampling_rate is None:
+            return np.sort(times)
+        return np.sort(np.rint(times * self.sampling_rate).astype(np.int64))
+
+    def edges_ms(self) -> np.ndarray:
+        return np.arange(-self.half, self.half + 1) * self.step_ms
+
+
+def _lag_grid(window_ms, bin_ms, sampling_rate, what: str) -> _LagGrid:
+    """Checked window and bin of a correlogram (``what`` names it in messages),
+    on the sample grid when the sampling rate is given, as SpikeInterface's."""
+    window_ms = _checked_positive(window_ms, f"{what}'s window", "ms")
+    bin_ms = _checked_positive(bin_ms, f"{what}'s bin", "ms")
     sampling_rate = _checked_rate(sampling_rate)
     if sampling_rate is None:
-        ticks, window, size, step_ms = np.sort(times), window_ms / 1000, bin_ms / 1000, bin_ms
+        window, size, step_ms = window_ms / 1000, bin_ms / 1000, bin_ms
     else:
-        ticks = np.sort(np.rint(times * sampling_rate).astype(np.int64))
         window, size = int(round(sampling_rate * window_ms / 1000)), int(round(sampling_rate * bin_ms / 1000))
         step_ms = size * 1000.0 / sampling_rate
     if size <= 0 or window < size:
-        raise InputError(f"The autocorrelogram's bin ({bin_ms:g} ms) must be positive and fit in its window ({window_ms:g} ms).")
+        raise InputError(f"{what}'s bin ({bin_ms:g} ms) must be positive and fit in its window ({window_ms:g} ms).")
     half = int(np.floor(window / size + 1e-9))  # 0.03 / 0.0005 is 59.999… in floats
     if half > 5_000:
-        raise InputError(f"The autocorrelogram would have {2 * half:,} bins; use wider bins or a shorter window.")
-    counts = _lag_counts(ticks, half, size)
-    edges_ms = np.arange(-half, half + 1) * step_ms
-    return Histogram(counts, edges_ms)
+        raise InputError(f"{what} would have {2 * half:,} bins; use wider bins or a shorter window.")
+    return _LagGrid(half, size, step_ms, sampling_rate)
 
 
 def _lag_counts(ticks: np.ndarray, half: int, size) -> np.ndarray:

@@ -1,0 +1,231 @@
+"""Are two clusters one neuron? What their spike trains say together: the
+cross-correlogram (a neuron cut in two leaves the same refractory gap
+around 0 that its own autocorrelogram has) and the refractory check of the
+merge (how many violations merging the two adds, against how many two
+independent neurons would add by chance).
+
+Spike times are seconds from the start of the recording, as everywhere in
+:mod:`~nnmf_core.spikes.physiology`; binning follows SpikeInterface's
+correlograms, so ``crosscorrelogram(a, b)`` is SpikeInterface's
+``correlograms[b, a]``: lags are ``t_b − t_a``.
+
+>>> ccg = crosscorrelogram([0.010, 0.500], [0.0125, 0.507], window_ms=10, bin_ms=2.5)
+>>> ccg.counts.tolist()  # b fires 2.5 ms after one spike of a and 7 ms after the other
+[0, 0, 0, 0, 0, 1, 1, 0]
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from nnmf_core.errors import InputError
+from nnmf_core.spikes.physiology import (
+    ACG_BIN_MS,
+    ACG_WINDOW_MS,
+    DEFAULT_CENSORED_MS,
+    DEFAULT_REFRACTORY_MS,
+    PRESENCE_BIN_S,
+    Histogram,
+    _checked_periods,
+    _lag_grid,
+    _spike_train_table,
+)
+from nnmf_core.spikes.spike_times import (
+    _checked_duration,
+    _checked_rate,
+    _checked_times,
+    _on_sample_grid,
+    recording_duration,
+)
+
+#: Below this many violations expected by chance, :attr:`MergeCheck.verdict`
+#: does not tell one neuron from two (a Poisson count of mean 5 is 0 or 1
+#: one time in 25).
+MIN_EXPECTED_VIOLATIONS = 5.0
+#: A merge that adds at most this share of the violations chance would add
+#: keeps one refractory period across the pair: one neuron, cut in two.
+ONE_NEURON_SHARE = 0.2
+#: A merge that adds at least this share behaves like two neurons.
+TWO_NEURONS_SHARE = 0.5
+#: At most this many spike pairs are binned in one pass of :func:`crosscorrelogram`.
+PAIRS_PER_PASS = 4_000_000
+#: A cross-correlogram of more spike pairs than this is refused (a burst that
+#: puts every spike within the window of every other).
+MAX_PAIRS = 200_000_000
+
+
+def crosscorrelogram(spike_times_a, spike_times_b, *, window_ms: float = ACG_WINDOW_MS, bin_ms: float = ACG_BIN_MS,
+                     sampling_rate: float | None = None) -> Histogram:
+    """Counts of the time from each spike of a to every spike of b (``t_b − t_a``).
+
+    Two neurons that fire independently give a flat cross-correlogram; one
+    neuron cut into a and b gives a gap around 0 as wide as its refractory
+    period, as its autocorrelogram does. Binned as
+    :func:`~nnmf_core.spikes.physiology.autocorrelogram` (bin i holds lags in
+    [edge i, edge i + 1); with the sampling rate, whole samples).
+
+    Parameters
+    ----------
+    spike_times_a, spike_times_b : array_like of float
+        Seconds, any order; None raises the error naming the missing column.
+    window_ms, bin_ms : float
+        Half-width of the window and bin width, ms.
+    sampling_rate : float, optional
+        Hz.
+
+    Returns
+    -------
+    Histogram
+        ``edges_ms`` symmetric around 0; positive lags: b after a.
+    """
+    times_a = _checked_times(spike_times_a, "The cross-correlogram")
+    times_b = _checked_times(spike_times_b, "The cross-correlogram")
+    grid = _lag_grid(window_ms, bin_ms, sampling_rate, "The cross-correlogram")
+    a, b = grid.ticks(times_a), grid.ticks(times_b)
+    reach = grid.half * grid.size
+    first = np.searchsorted(b, a - reach, side="left")  # b − a ≥ −reach
+    stop = np.searchsorted(b, a + reach, side="left")  # b − a < reach
+    per_spike = stop - first
+    total = int(per_spike.sum())
+    if total > MAX_PAIRS:
+        raise InputError(f"The cross-correlogram would bin {total:,} spike pairs; use a shorter window.")
+    counts = np.zeros(2 * grid.half, dtype=np.int64)
+    ends = np.cumsum(per_spike)
+    start = 0
+    while start < a.size:  # passes of at most PAIRS_PER_PASS pairs (at least one spike of a each)
+        done = int(ends[start - 1]) if start else 0
+        end = max(start + 1, int(np.searchsorted(ends, done + PAIRS_PER_PASS, side="right")))
+        lengths = per_spike[start:end]
+        owner = np.repeat(np.arange(start, end), lengths)
+        offset = np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        lags = b[first[owner] + offset] - a[owner]
+        counts += np.bincount((lags // grid.size).astype(np.int64) + grid.half, minlength=2 * grid.half)
+        start = end
+    return Histogram(counts, grid.edges_ms())
+
+
+class MergeCheck(NamedTuple):
+    """What :func:`merge_refractory_check` finds for two clusters.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Three rows, cluster a, cluster b and the two merged (``cluster`` is
+        a, b and the string "a + b"): ``n_spikes``, ``isi_violations_count``,
+        ``contamination``, as :func:`~nnmf_core.spikes.physiology.spike_train_table`.
+    added : int
+        Violations the merge adds: those of the merged train less those of a
+        and b alone, i.e. spikes of a and b closer than the refractory period.
+    expected : float
+        How many two independent neurons of these rates would add by chance:
+        ``2 (τ − c) n_a n_b / T`` (τ refractory, c censored period, T the
+        recording's duration).
+    chance_per_ms : float
+        Pairs of a spike of a and one of b per ms of lag that two independent
+        neurons of these rates give: ``n_a n_b / T`` (T in ms), the level of
+        a flat cross-correlogram.
+    """
+
+    table: pd.DataFrame
+    added: int
+    expected: float
+    chance_per_ms: float
+
+    @property
+    def ratio(self) -> float:
+        """Added violations over those expected by chance: near 1 for two
+        independent neurons, near 0 for one neuron cut in two; NaN when none
+        are expected."""
+        return self.added / self.expected if self.expected > 0 else float("nan")
+
+    @property
+    def verdict(self) -> str:
+        """What the check says, in a sentence or two: one refractory period
+        (at most :data:`ONE_NEURON_SHARE` of the chance violations), two
+        neurons (at least :data:`TWO_NEURONS_SHARE`), in between, or too few
+        spikes to tell (fewer than :data:`MIN_EXPECTED_VIOLATIONS` expected)."""
+        added = f"{self.added:,} violation{'s' if self.added != 1 else ''}"
+        chance = f"about {self.expected:.3g}"
+        if self.expected < MIN_EXPECTED_VIOLATIONS:
+            return (f"Too few spikes to tell: two independent neurons of these rates would add only {chance} "
+                    f"violations when merged (the merge adds {added}).")
+        if self.ratio <= ONE_NEURON_SHARE:
+            return (f"Merged, the two keep one refractory period: the merge adds {added}, where two independent "
+                    f"neurons would add {chance}. That is what one neuron cut in two looks like.")
+        if self.ratio >= TWO_NEURONS_SHARE:
+            return (f"Merged, they break the refractory period as two independent neurons do: the merge adds "
+                    f"{added}, chance alone {chance}. Likely two neurons: merging would contaminate the unit.")
+        return (f"In between: the merge adds {added}, two independent neurons {chance}. Perhaps one neuron with "
+                f"spikes of another in one of the clusters; look at the waveforms before merging.")
+
+
+def merge_refractory_check(spike_times, labels, a: int, b: int, *, duration_s: float | None = None,
+                           sampling_rate: float | None = None, refractory_ms: float = DEFAULT_REFRACTORY_MS,
+                           censored_ms: float = DEFAULT_CENSORED_MS) -> MergeCheck:
+    """Would merging clusters a and b break the refractory period?
+
+    One neuron cut in two keeps its refractory period across the cut: the
+    merged train has (almost) no violations beyond those of a and b alone.
+    Two neurons fire independently: merged, their spikes fall closer than
+    the refractory period about ``2 (τ − c) n_a n_b / T`` times (Poisson
+    trains), and the merge adds that many violations.
+
+    Parameters
+    ----------
+    spike_times : array_like of float, shape (n_spikes,)
+    labels : array_like of int, shape (n_spikes,)
+    a, b : int
+        Two different clusters of ``labels``.
+    duration_s : float, optional
+        Length of the recording, s; default its last spike (of any cluster).
+    sampling_rate : float, optional
+        Hz; times are put on the sample grid.
+    refractory_ms, censored_ms : float
+        As in :func:`~nnmf_core.spikes.physiology.isi_violations`.
+
+    Returns
+    -------
+    MergeCheck
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> one = np.cumsum(rng.exponential(0.05, 4_000) + 0.002)  # one neuron, 2 ms dead time, about 19 Hz
+    >>> halves = rng.integers(0, 2, one.size)                   # cut in two at random
+    >>> check = merge_refractory_check(one, halves, 0, 1)
+    >>> check.added, round(check.expected, 1)
+    (0, 56.6)
+    >>> other = np.cumsum(rng.exponential(0.05, 4_000) + 0.002)  # a second neuron, independent of the first
+    >>> check = merge_refractory_check(np.concatenate([one, other]), np.repeat([0, 1], 4_000), 0, 1)
+    >>> check.added, round(check.expected, 1), round(check.ratio, 2)
+    (211, 226.6, 0.93)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise InputError(f"Labels must be a list of whole numbers; got {labels.dtype} values of shape {labels.shape}.")
+    times = _checked_times(spike_times, "The refractory check of a merge", labels.size)
+    a, b = int(a), int(b)
+    present = set(np.unique(labels).tolist())
+    if a == b or a not in present or b not in present:
+        raise InputError(f"Give two different clusters that have spikes; got {a} and {b}.")
+    sampling_rate = _checked_rate(sampling_rate)
+    refractory_ms, censored_ms = _checked_periods(refractory_ms, censored_ms)
+    if duration_s is None:
+        duration_s = recording_duration(times, sampling_rate)
+    duration_s = _checked_duration(duration_s, times)
+    times = _on_sample_grid(times, sampling_rate)
+    pair = (labels == a) | (labels == b)
+    alone = _spike_train_table(times[pair], labels[pair], duration_s, sampling_rate, refractory_ms, censored_ms,
+                               PRESENCE_BIN_S)
+    merged = _spike_train_table(times[pair], np.zeros(int(pair.sum()), dtype=np.int64), duration_s, sampling_rate,
+                                refractory_ms, censored_ms, PRESENCE_BIN_S)
+    columns = ["n_spikes", "isi_violations_count", "contamination"]
+    table = pd.concat([alone.set_index("cluster").loc[[a, b], columns], merged[columns].set_axis(["a + b"])])
+    table = table.rename_axis("cluster").reset_index()
+    added = int(merged["isi_violations_count"].iloc[0] - alone["isi_violations_count"].sum())
+    n_a, n_b = (int(np.count_nonzero(labels == c)) for c in (a, b))
+    chance_per_ms = n_a * n_b / (duration_s * 1000.0)
+    return MergeCheck(table, added, 2.0 * (refractory_ms - censored_ms) * chance_per_ms, chance_per_ms)
