@@ -8,7 +8,11 @@
    autocorrelogram (±50 ms, 1 ms bins) of a 100,000-spike unit, and the whole
    ``unit_quality_table`` (amplitudes, cut-off, SNR too) of 100,000
    waveforms × 75 samples.
-2. Curation of 10,000 waveforms (synthetic, 4 units × 2,500, 150 samples,
+2. Is a pair one neuron: the four correlograms of two units of 50,000 spikes
+   (±25 ms, 0.5 ms bins: two autocorrelograms and two cross-correlograms)
+   against SpikeInterface's ``compute_correlograms`` of the same two trains
+   (when installed), which must agree; and ``merge_refractory_check``.
+3. Curation of 10,000 waveforms (synthetic, 4 units × 2,500, 150 samples,
    fitted at k = 6 so that there is something to merge): every action —
    merge, split (accepting a preview), mark, undo, redo — followed by what a
    page redraws after it: the labels, ``cluster_summary``, the quality table
@@ -32,7 +36,9 @@ from nnmf_core.spikes import (
     autocorrelogram,
     cluster_summary,
     cluster_waveforms,
+    crosscorrelogram,
     isi_histogram,
+    merge_refractory_check,
     merge_suggestions,
     spike_train_table,
     split_preview,
@@ -121,6 +127,51 @@ def bench_spike_trains() -> list[tuple[str, str, str]]:
     return rows
 
 
+def spikeinterface_correlograms(samples: list[np.ndarray], window_ms: float, bin_ms: float):
+    """SpikeInterface's correlograms (every pair of units, its NumPy method unless numba is installed) of
+    spike trains given as sample indices, and their time; (None, None) without SpikeInterface."""
+    try:
+        import spikeinterface.core as sc
+        from spikeinterface.postprocessing import compute_correlograms
+    except ImportError:
+        return None, None
+    all_samples = np.concatenate(samples)
+    labels = np.repeat(np.arange(len(samples)), [s.size for s in samples])
+    order = np.argsort(all_samples, kind="stable")
+    sorting = sc.NumpySorting.from_samples_and_labels([all_samples[order]], [labels[order]], FS)
+    compute = lambda: compute_correlograms(sorting, window_ms=2 * window_ms, bin_ms=bin_ms)[0]  # noqa: E731
+    return compute(), median_seconds(compute)
+
+
+def bench_pairs() -> list[tuple[str, str, str]]:
+    """Is a pair one neuron: the four correlograms of two units of 50,000 spikes (±25 ms, 0.5 ms bins) against
+    SpikeInterface's, and the refractory check of their merge."""
+    rng = np.random.default_rng(2)
+    duration, window, width = 600.0, 25.0, 0.5
+    trains = [np.unique(np.rint(np.sort(rng.uniform(0, duration, 50_000)) * FS)).astype(np.int64) for _ in range(2)]
+    seconds = [train / FS for train in trains]
+
+    def ours():
+        return [[autocorrelogram(seconds[a], window_ms=window, bin_ms=width, sampling_rate=FS).counts if a == b else
+                 crosscorrelogram(seconds[b], seconds[a], window_ms=window, bin_ms=width, sampling_rate=FS).counts
+                 for b in range(2)] for a in range(2)]
+
+    time_ours = median_seconds(ours)
+    rows = [("the 4 correlograms of 2 units × 50,000 spikes (83 Hz), ±25 ms / 0.5 ms: autocorrelogram ×2 + "
+             "crosscorrelogram ×2", f"{time_ours:.4f}", "")]
+    theirs, time_theirs = spikeinterface_correlograms(trains, window, width)
+    if theirs is not None:
+        agree = np.array_equal(np.array(ours()), theirs)
+        rows.append(("SpikeInterface compute_correlograms, the same 4", f"{time_theirs:.4f}",
+                     f"ours / SpikeInterface = {time_ours / time_theirs:.2f}×; "
+                     f"{'identical' if agree else 'DIFFERENT'} counts"))
+    times = np.concatenate(seconds)
+    labels = np.repeat([0, 1], [t.size for t in seconds])
+    rows.append(("merge_refractory_check of the pair (100,000 spikes)",
+                 f"{median_seconds(lambda: merge_refractory_check(times, labels, 0, 1, sampling_rate=FS)):.4f}", ""))
+    return rows
+
+
 def redraw(history: CurationHistory, waveforms: np.ndarray, times: np.ndarray):
     """What the page recomputes after an action."""
     labels = history.labels
@@ -162,7 +213,8 @@ def bench_curation() -> list[tuple[str, str, str]]:
 def main() -> None:
     threads = pin_blas_threads()
     print(f"from clusters to units — {time.strftime('%Y-%m-%d')}, {threads} BLAS threads, medians of {REPEATS}\n")
-    for title, rows in (("Spike-train statistics", bench_spike_trains()), ("Curation of 10,000 waveforms", bench_curation())):
+    for title, rows in (("Spike-train statistics", bench_spike_trains()), ("Is a pair one neuron?", bench_pairs()),
+                        ("Curation of 10,000 waveforms", bench_curation())):
         print(f"#### {title}\n\n| case | s | note |\n|---|---:|---|")
         for row in rows:
             print("| " + " | ".join(row) + " |")
