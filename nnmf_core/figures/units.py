@@ -5,9 +5,9 @@ leaves unassigned (residual histogram), and which clusters to merge
 
 Arrays in, ``go.Figure`` out: the numbers come from
 :mod:`nnmf_core.spikes.physiology`, :mod:`~nnmf_core.spikes.unit_quality`,
-:mod:`~nnmf_core.spikes.unassigned`,
-:mod:`~nnmf_core.spikes.merge_suggestions` and :mod:`~nnmf_core.spikes.pairs`. Arrays go out as float32 and
-binned, so each figure's JSON stays small.
+:mod:`~nnmf_core.spikes.unassigned`, :mod:`~nnmf_core.spikes.merge_suggestions`
+and :mod:`~nnmf_core.spikes.pairs`. Arrays go out as float32 and binned, so
+each figure's JSON stays small.
 """
 
 from __future__ import annotations

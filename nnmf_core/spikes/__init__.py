@@ -263,9 +263,6 @@ from nnmf_core.spikes.unit_quality import (
 from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
 __all__ = [
-    "MergeCheck",
-    "crosscorrelogram",
-    "merge_refractory_check",
     "AMPLITUDE_CUTOFF_MIN_SPIKES",
     "AMPLITUDE_WEIGHT",
     "CUT_UNIT_SEPARATION",
@@ -379,6 +376,7 @@ __all__ = [
     "MERGE_ORDERS",
     "Mark",
     "Merge",
+    "MergeCheck",
     "MergeSuggestions",
     "NPZ_KEYS",
     "PRESENCE_BIN_S",
@@ -394,6 +392,7 @@ __all__ = [
     "amplitude_cutoff",
     "amplitude_drift",
     "autocorrelogram",
+    "crosscorrelogram",
     "curated_groups",
     "export_phy_files",
     "export_session",
@@ -403,6 +402,7 @@ __all__ = [
     "isi_violations",
     "mark_clusters",
     "merge_clusters",
+    "merge_refractory_check",
     "merge_suggestions",
     "missing_spike_times",
     "noise_levels",
