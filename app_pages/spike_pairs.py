@@ -27,8 +27,6 @@ CHECK_COLUMNS = {
     "n_spikes": st.column_config.NumberColumn("n", format="%d"),
     "isi_violations_count": st.column_config.NumberColumn("ISI violations", format="%d",
                                                           help="Intervals below the refractory period."),
-    "contamination": st.column_config.NumberColumn("contamination", format="percent",
-                                                   help="Hill et al. (2011): share of spikes from other neurons."),
 }
 
 
@@ -69,7 +67,7 @@ def pair_section(fit_key: str, labels_key: str, labels: np.ndarray, table, pairs
         title=f"Cross-correlogram: spikes of {pair[1]} around those of {pair[0]}"), width="stretch")
     with words:
         st.markdown(check.verdict)
-        st.dataframe(check.table.astype({"cluster": str}), hide_index=True, width="stretch",
-                     column_config=CHECK_COLUMNS)
+        st.dataframe(check.table[list(CHECK_COLUMNS)].astype({"cluster": str}), hide_index=True, width="stretch",
+                     column_config=CHECK_COLUMNS)  # no contamination: with few violations Hill's estimate jumps to 100 %
         st.caption(f"Refractory period {refractory:g} ms (set in the Units tab). A gap around 0 below the dashed "
                    "line: the two clusters never fire together, as one neuron's spikes cannot.")
