@@ -129,6 +129,17 @@ def metric_values(page) -> dict[str, str]:
                         metric.querySelector('[data-testid="stMetricValue"]').innerText.trim()]))""")
 
 
+def wait_for_metrics(page, labels, timeout: float = 120_000) -> None:
+    """Wait until every st.metric named in ``labels`` is on the page, then until the page is idle: a rerun
+    that draws its metrics late (a loaded machine) is not read half-drawn."""
+    page.wait_for_function("""labels => {
+        const shown = new Set([...document.querySelectorAll('[data-testid="stMetricLabel"]')]
+            .map(label => label.innerText.trim()));
+        return labels.every(label => shown.has(label));
+    }""", arg=list(labels), timeout=timeout, polling=100)
+    wait_idle(page, timeout=timeout)
+
+
 def submit_sidebar_form(page, label: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name=label).click()
     wait_rerun(page)

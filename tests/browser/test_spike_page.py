@@ -15,6 +15,7 @@ from devtools.live_app import (
     sidebar_upload,
     submit_sidebar_form,
     the_error,
+    wait_for_metrics,
     wait_idle,
     wait_rerun,
 )
@@ -66,6 +67,7 @@ def test_the_four_channel_example_draws_a_sub_panel_per_channel(page, app_url):
     assert page.locator('[data-testid="stSidebar"]').get_by_label("Clusters k (the rank)").input_value() == "5"
     assert [text for text in annotations(page) if text.startswith("ch ")] == ["ch 0", "ch 1", "ch 2", "ch 3"] * 6
     assert drawn_images(page) == 6 * 4
+    wait_for_metrics(page, ["ARI vs reference"])
     assert float(metric_values(page)["ARI vs reference"]) > 0.9
 
 
