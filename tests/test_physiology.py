@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from spike_trains import on_samples, poisson_train, spikeinterface_analyzer
 
 from nnmf_core.errors import InputError
 from nnmf_core.spikes import (
@@ -31,14 +32,6 @@ from nnmf_core.spikes import (
     unit_spike_times,
     waveform_quality_table,
 )
-
-
-def poisson_train(rng, rate_hz: float, duration_s: float, refractory_s: float = 0.0) -> np.ndarray:
-    """Sorted spike times of a Poisson process with a dead time after each spike."""
-    gaps = rng.exponential(1 / rate_hz, size=int(rate_hz * duration_s * 1.5) + 10) + refractory_s
-    times = np.cumsum(gaps)
-    return times[times < duration_s]
-
 
 # ---------------------------------------------------------------- hand-made trains
 
@@ -291,13 +284,10 @@ def test_violations_presence_and_autocorrelogram_match_spikeinterface_on_contami
     early = poisson_train(rng, 20, 150.0, refractory_s=0.0015)  # silent for the second half
     bursty = np.sort(np.concatenate([s + np.array([0, 0.0015, 0.0030]) for s in poisson_train(rng, 2, duration - 1)]))
     trains = [clean, contaminated, early, bursty]
-    samples = [np.unique(np.rint(t * fs).astype(np.int64)) for t in trains]
+    samples = on_samples(trains, fs)
     all_samples = np.concatenate(samples)
     labels = np.repeat(np.arange(4), [s.size for s in samples])
-    order = np.argsort(all_samples, kind="stable")
-    sorting = si_core.NumpySorting.from_samples_and_labels([all_samples[order]], [labels[order]], fs)
-    recording = si_core.generate_recording(num_channels=1, sampling_frequency=fs, durations=[duration], seed=0)
-    analyzer = si_core.create_sorting_analyzer(sorting, recording, sparse=False, format="memory")
+    analyzer = spikeinterface_analyzer(si_core, samples, fs, duration)
     theirs = quality_metrics(analyzer, ["num_spikes", "firing_rate", "isi_violation", "presence_ratio"])
 
     times = all_samples / fs

@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from spike_trains import on_samples, poisson_train, spikeinterface_analyzer
 
 from nnmf_core.errors import InputError
 from nnmf_core.spikes import autocorrelogram, crosscorrelogram, merge_refractory_check
 from nnmf_core.spikes import pairs as pairs_module
-
-
-def poisson_train(rng, rate_hz: float, duration_s: float, dead_time_s: float = 0.0) -> np.ndarray:
-    gaps = rng.exponential(1 / rate_hz, size=int(rate_hz * duration_s * 1.5) + 10) + dead_time_s
-    times = np.cumsum(gaps)
-    return times[times < duration_s]
 
 
 def every_pair(a: np.ndarray, b: np.ndarray, half: int, size: float) -> np.ndarray:
@@ -66,7 +61,7 @@ def test_the_cross_correlogram_is_refused_when_it_cannot_be_made(monkeypatch):
 def test_a_neuron_cut_in_two_adds_no_violation_and_two_neurons_add_what_chance_gives():
     rng = np.random.default_rng(2)
     duration = 300.0
-    one = poisson_train(rng, 20, duration, dead_time_s=0.002)
+    one = poisson_train(rng, 20, duration, refractory_s=0.002)
     halves = rng.integers(3, 5, one.size)  # clusters 3 and 4
     cut = merge_refractory_check(one, halves, 3, 4, duration_s=duration, sampling_rate=30_000)
     assert cut.added == 0 and cut.expected > 50 and cut.ratio == 0
@@ -75,7 +70,7 @@ def test_a_neuron_cut_in_two_adds_no_violation_and_two_neurons_add_what_chance_g
     assert cut.table["isi_violations_count"].tolist() == [0, 0, 0]
     assert "one neuron cut in two" in cut.verdict
 
-    other = poisson_train(rng, 20, duration, dead_time_s=0.002)
+    other = poisson_train(rng, 20, duration, refractory_s=0.002)
     times, labels = np.concatenate([one, other]), np.repeat([7, 2], [one.size, other.size])
     two = merge_refractory_check(times, labels, 7, 2, duration_s=duration, sampling_rate=30_000)
     assert two.table["cluster"].tolist() == [7, 2, "a + b"]  # in the order asked
@@ -113,13 +108,8 @@ def test_the_cross_correlogram_is_spikeinterfaces_correlogram_of_b_against_a():
     rng = np.random.default_rng(11)
     trains = [poisson_train(rng, 15, duration, 0.002), poisson_train(rng, 25, duration, 0.0015)]
     trains.append(np.sort(np.concatenate([trains[0][::3] + 0.0005, poisson_train(rng, 5, duration - 1)])))  # follows 0
-    samples = [np.unique(np.rint(t * fs).astype(np.int64)) for t in trains]
-    all_samples = np.concatenate(samples)
-    labels = np.repeat(np.arange(3), [s.size for s in samples])
-    order = np.argsort(all_samples, kind="stable")
-    sorting = si_core.NumpySorting.from_samples_and_labels([all_samples[order]], [labels[order]], fs)
-    recording = si_core.generate_recording(num_channels=1, sampling_frequency=fs, durations=[duration], seed=0)
-    analyzer = si_core.create_sorting_analyzer(sorting, recording, sparse=False, format="memory")
+    samples = on_samples(trains, fs)
+    analyzer = spikeinterface_analyzer(si_core, samples, fs, duration)
     theirs = analyzer.compute("correlograms", window_ms=40.0, bin_ms=0.5).get_data()[0]
     for a in range(3):
         for b in range(3):

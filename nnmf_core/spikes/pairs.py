@@ -29,17 +29,12 @@ from nnmf_core.spikes.physiology import (
     DEFAULT_REFRACTORY_MS,
     PRESENCE_BIN_S,
     Histogram,
-    _checked_periods,
+    _checked_train,
     _lag_grid,
     _spike_train_table,
 )
-from nnmf_core.spikes.spike_times import (
-    _checked_duration,
-    _checked_rate,
-    _checked_times,
-    _on_sample_grid,
-    recording_duration,
-)
+from nnmf_core.spikes.spike_times import _checked_times
+from nnmf_core.spikes.validation import _checked_whole_labels
 
 #: Below this many violations expected by chance, :attr:`MergeCheck.verdict`
 #: does not tell one neuron from two (a Poisson count of mean 5 is 0 or 1
@@ -203,20 +198,14 @@ def merge_refractory_check(spike_times, labels, a: int, b: int, *, duration_s: f
     >>> check.added, round(check.expected, 1), round(check.ratio, 2)
     (211, 226.6, 0.93)
     """
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise InputError(f"Labels must be a list of whole numbers; got {labels.dtype} values of shape {labels.shape}.")
+    labels = _checked_whole_labels(labels)
     times = _checked_times(spike_times, "The refractory check of a merge", labels.size)
     a, b = int(a), int(b)
     present = set(np.unique(labels).tolist())
     if a == b or a not in present or b not in present:
         raise InputError(f"Give two different clusters that have spikes; got {a} and {b}.")
-    sampling_rate = _checked_rate(sampling_rate)
-    refractory_ms, censored_ms = _checked_periods(refractory_ms, censored_ms)
-    if duration_s is None:
-        duration_s = recording_duration(times, sampling_rate)
-    duration_s = _checked_duration(duration_s, times)
-    times = _on_sample_grid(times, sampling_rate)
+    times, sampling_rate, refractory_ms, censored_ms, duration_s = _checked_train(
+        times, sampling_rate, refractory_ms, censored_ms, duration_s)
     pair = (labels == a) | (labels == b)
     alone = _spike_train_table(times[pair], labels[pair], duration_s, sampling_rate, refractory_ms, censored_ms,
                                PRESENCE_BIN_S)
@@ -226,6 +215,6 @@ def merge_refractory_check(spike_times, labels, a: int, b: int, *, duration_s: f
     table = pd.concat([alone.set_index("cluster").loc[[a, b], columns], merged[columns].set_axis(["a + b"])])
     table = table.rename_axis("cluster").reset_index()
     added = int(merged["isi_violations_count"].iloc[0] - alone["isi_violations_count"].sum())
-    n_a, n_b = (int(np.count_nonzero(labels == c)) for c in (a, b))
-    chance_per_ms = n_a * n_b / (duration_s * 1000.0)
+    n_a, n_b = table["n_spikes"].iloc[:2]
+    chance_per_ms = float(n_a) * float(n_b) / (duration_s * 1000.0)
     return MergeCheck(table, added, 2.0 * (refractory_ms - censored_ms) * chance_per_ms, chance_per_ms)

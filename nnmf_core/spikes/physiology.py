@@ -36,6 +36,7 @@ from nnmf_core.spikes.spike_times import (
     _on_sample_grid,
     recording_duration,
 )
+from nnmf_core.spikes.validation import _checked_whole_labels
 
 #: Default refractory period, ms: an ISI shorter than this is a violation.
 DEFAULT_REFRACTORY_MS = 1.5
@@ -411,18 +412,23 @@ def spike_train_table(spike_times, labels, *, duration_s: float | None = None, s
         ``firing_rate_hz`` (Hz), ``isi_violations_ratio``,
         ``isi_violations_count``, ``contamination``, ``presence_ratio``.
     """
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise InputError(f"Labels must be a list of whole numbers; got {labels.dtype} values of shape {labels.shape}.")
+    labels = _checked_whole_labels(labels)
     times = _checked_times(spike_times, "The spike-train statistics", labels.size)
+    presence_bin_s = _checked_positive(presence_bin_s, "The presence bin", "seconds")
+    times, sampling_rate, refractory_ms, censored_ms, duration_s = _checked_train(
+        times, sampling_rate, refractory_ms, censored_ms, duration_s)
+    return _spike_train_table(times, labels, duration_s, sampling_rate, refractory_ms, censored_ms, presence_bin_s)
+
+
+def _checked_train(times: np.ndarray, sampling_rate, refractory_ms, censored_ms, duration_s) -> tuple:
+    """Checked times' options — sampling rate, refractory and censored periods, the recording's duration
+    (default :func:`recording_duration`) — and the times on the sample grid, in that order after the times."""
     sampling_rate = _checked_rate(sampling_rate)
     refractory_ms, censored_ms = _checked_periods(refractory_ms, censored_ms)
-    presence_bin_s = _checked_positive(presence_bin_s, "The presence bin", "seconds")
     if duration_s is None:
         duration_s = recording_duration(times, sampling_rate)
     duration_s = _checked_duration(duration_s, times)
-    times = _on_sample_grid(times, sampling_rate)
-    return _spike_train_table(times, labels, duration_s, sampling_rate, refractory_ms, censored_ms, presence_bin_s)
+    return _on_sample_grid(times, sampling_rate), sampling_rate, refractory_ms, censored_ms, duration_s
 
 
 def _spike_train_table(times, labels, duration_s, sampling_rate, refractory_ms, censored_ms,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnmf_core.errors import InputError
+from nnmf_core.spikes.validation import _checked_whole_labels
 
 #: The label of an unassigned waveform.
 UNASSIGNED = -1
@@ -193,9 +194,7 @@ def unassigned_waveforms(labels, V, W, H, *, residual_threshold: float | None = 
     -------
     Unassigned
     """
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise InputError(f"Labels must be a list of whole numbers; got {labels.dtype} values of shape {labels.shape}.")
+    labels = _checked_whole_labels(labels)
     V, W, H = _checked_factors(V, W, H)
     if labels.size != V.shape[1]:
         raise InputError(f"Got {labels.size:,} labels for {V.shape[1]:,} waveforms (columns of V).")

@@ -28,7 +28,7 @@ from nnmf_core.spikes.channels import checked_channels
 from nnmf_core.spikes.physiology import DEFAULT_CENSORED_MS, DEFAULT_REFRACTORY_MS, PRESENCE_BIN_S, spike_train_table
 from nnmf_core.spikes.spike_times import _checked_times, recording_duration
 from nnmf_core.spikes.unassigned import UNASSIGNED
-from nnmf_core.spikes.validation import _checked_waveforms
+from nnmf_core.spikes.validation import _checked_waveforms, _checked_whole_labels
 
 #: How a spike's amplitude is read from its waveform, on its cluster's main channel (all in µV, positive
 #: for the usual negative-going spike).
@@ -66,12 +66,10 @@ class AmplitudeDrift(NamedTuple):
 
 
 def _checked_labels(labels, n_waveforms: int) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise InputError(f"Labels must be a list of whole numbers; got {labels.dtype} values of shape {labels.shape}.")
+    labels = _checked_whole_labels(labels)
     if labels.size != n_waveforms:
         raise InputError(f"Got {labels.size:,} labels for {n_waveforms:,} waveforms.")
-    return labels.astype(np.int64, copy=False)
+    return labels
 
 
 def _checked_method(method: str) -> str:

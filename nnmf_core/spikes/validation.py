@@ -34,6 +34,14 @@ def _checked_waveforms(waveforms, name: str = "waveforms") -> np.ndarray:
     return X.astype(np.float64, copy=False)
 
 
+def _checked_whole_labels(labels) -> np.ndarray:
+    """Cluster labels as a 1-D int64 array; anything else (text, fractions, a table) is refused."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise InputError(f"Labels must be a list of whole numbers; got {labels.dtype} values of shape {labels.shape}.")
+    return labels.astype(np.int64, copy=False)
+
+
 def _checked_magnitude(X: np.ndarray) -> None:
     largest = max(float(X.max()), -float(X.min())) if X.size else 0.0  # |X|'s largest, without a copy of X
     if largest > MAX_ABS_SAMPLE:
