@@ -21,14 +21,16 @@ CHROMIUM_ARGS = [
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
-#: True once the script has run (the page shows elements) and stopped, every Plotly chart element holds a drawn
-#: plot (its SVG layers exist), every picture has loaded, and all of that has
-#: held for ``quiet`` ms (a script that reruns itself shows "running" again
-#: within that time). Polled by the browser; no fixed wait anywhere.
+#: True once the script has run (the page shows elements) and stopped, no element is still a placeholder
+#: (Streamlit shows a skeleton while an element's code loads: on a loaded machine, for seconds after the run
+#: has ended), every Plotly chart element holds a drawn plot (its SVG layers exist), every picture has loaded,
+#: and all of that has held for ``quiet`` ms (a script that reruns itself shows "running" again within that
+#: time). Polled by the browser; no fixed wait anywhere.
 _SETTLED = """quiet => {
   const app = document.querySelector('[data-testid="stApp"]');
   const drawn = app && app.getAttribute('data-test-script-state') === 'notRunning'
     && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')
+    && !document.querySelector('[data-testid="stSkeleton"]')
     && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
          .every(chart => chart.querySelector('.js-plotly-plot .main-svg'))
     && [...document.querySelectorAll('[data-testid="stMain"] img')]
@@ -39,6 +41,14 @@ _SETTLED = """quiet => {
   return now - window.__nnmfSettledSince >= quiet;
 }"""
 _QUIET_MS = 400
+
+#: The page's metrics (label -> value) once it is settled and shows every label asked for, else false.
+_SETTLED_METRICS = "([quiet, required]) => {\n  if (!(" + _SETTLED + """)(quiet)) return false;
+  const metrics = Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')]
+    .map(metric => [metric.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
+                    metric.querySelector('[data-testid="stMetricValue"]').innerText.trim()]));
+  return required.every(label => label in metrics) && metrics;
+}"""
 
 
 def _free_port() -> int:
@@ -121,23 +131,15 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def metric_values(page) -> dict[str, str]:
-    """Every st.metric on the page: label -> value as shown, read in one pass in the browser (one by one, a
-    rerender between two reads could skip a metric or read one twice)."""
-    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')]
-        .map(metric => [metric.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
-                        metric.querySelector('[data-testid="stMetricValue"]').innerText.trim()]))""")
-
-
-def wait_for_metrics(page, labels, timeout: float = 120_000) -> None:
-    """Wait until every st.metric named in ``labels`` is on the page, then until the page is idle: a rerun
-    that draws its metrics late (a loaded machine) is not read half-drawn."""
-    page.wait_for_function("""labels => {
-        const shown = new Set([...document.querySelectorAll('[data-testid="stMetricLabel"]')]
-            .map(label => label.innerText.trim()));
-        return labels.every(label => shown.has(label));
-    }""", arg=list(labels), timeout=timeout, polling=100)
-    wait_idle(page, timeout=timeout)
+def metric_values(page, required=(), timeout: float = 120_000) -> dict[str, str]:
+    """Every st.metric on the page: label -> value as shown, once the page is settled (as :func:`wait_idle`) and
+    shows every metric named in ``required``. The check and the read are one pass in the browser: read after a
+    separate wait, a rerun that starts in between (on a loaded machine the page can settle, then run again)
+    could leave its metrics half-drawn."""
+    page.evaluate("() => { window.__nnmfSettledSince = undefined; }")
+    found = page.wait_for_function(_SETTLED_METRICS, arg=[_QUIET_MS, list(required)], timeout=timeout,
+                                   polling=100)
+    return found.json_value()
 
 
 def submit_sidebar_form(page, label: str) -> None:
