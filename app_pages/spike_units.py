@@ -19,11 +19,14 @@ from app_pages.spike_curation import clusters_in, labels_digest
 from app_pages.spike_pairs import REFRACTORY_KEY
 from app_pages.spike_state import job_bytes
 from nnmf_core import InputError, figures, spikes
+from nnmf_core._text import counted
 
 #: Widget keys of the Units tab.
 CLUSTER_KEY, ISI_AXIS_KEY = "spike_unit_cluster", "spike_isi_axis"
 #: The ISI histogram's range, ms.
 ISI_RANGE_MS = 50.0
+#: How sure the contamination interval is, as the page writes it.
+CONFIDENCE = f"{spikes.CONTAMINATION_LEVEL:.0%}".replace("%", " %")
 #: The quality table's columns: label, number format, what it means, and (for an estimate the recording
 #: may not give) why it can be missing.
 UNIT_COLUMNS = {
@@ -35,6 +38,10 @@ UNIT_COLUMNS = {
     "isi_violations_count": ("ISI violations", "%d", "Intervals below the refractory period.", None),
     "contamination": ("contamination", "percent", "Hill et al. (2011): share of spikes from other neurons; 100 % "
                       "when there are more violations than any mixture explains.", None),
+    "contamination_low": (f"{CONFIDENCE} low", "percent", f"Lower end of the contamination's {CONFIDENCE} interval: the "
+                          "least the violation count allows.", None),
+    "contamination_high": (f"{CONFIDENCE} high", "percent", f"Upper end of the contamination's {CONFIDENCE} interval: "
+                           "the most the violation count allows. Few spikes leave it wide.", None),
     "presence_ratio": ("presence", "%.2f", f"Share of {spikes.PRESENCE_BIN_S:g} s bins of the recording in which the "
                        "unit fires.", f"the recording is shorter than one {spikes.PRESENCE_BIN_S:g} s bin"),
     "amplitude_median": ("amplitude", "%.1f", "Median spike amplitude.", None),
@@ -54,6 +61,12 @@ def unit_table_shown(quality: pd.DataFrame) -> tuple[pd.DataFrame, dict, list]:
               for column, (label, form, help_text, _) in UNIT_COLUMNS.items()}
     left_out = [f"{UNIT_COLUMNS[column][0]} ({UNIT_COLUMNS[column][3]})" for column in empty]
     return quality.drop(columns=empty), config, left_out
+
+
+def contamination_range(row) -> str:
+    """A unit's contamination interval as the page shows it, e.g. "2 – 100 %"."""
+    low, high = (100 * row[end] for end in ("contamination_low", "contamination_high"))
+    return f"{low:.{0 if low >= 1 or low == 0 else 1}f} – {high:.0f} %"
 
 
 def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
@@ -89,8 +102,11 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     numbers[1].metric("Firing rate", f"{row['firing_rate_hz']:.2f} Hz")
     numbers[2].metric("ISI violations", f"{int(row['isi_violations_count']):,}",
                       help=f"Intervals shorter than {refractory:g} ms between consecutive spikes.")
-    numbers[3].metric("Contamination", f"{row['contamination']:.1%}",
-                      help="Hill et al. (2011): the share of spikes that would come from other neurons.")
+    numbers[3].metric("Contamination", f"{row['contamination']:.1%}", delta=contamination_range(row),
+                      delta_arrow="off", delta_color="off", delta_description=f"{CONFIDENCE} interval",
+                      help="Hill et al. (2011): the share of spikes that would come from other neurons. The interval "
+                           "holds the contaminations the violation count does not rule out: with a few violations "
+                           "in a short recording it spans most of 0–100 %, and the estimate alone says little.")
     presence = row["presence_ratio"]
     numbers[4].metric("Presence ratio", "—" if np.isnan(presence) else f"{presence:.2f}",
                       help=f"Share of the recording's {spikes.PRESENCE_BIN_S:g} s bins in which the unit fires; — for a "
@@ -119,7 +135,21 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
                "empty and shows a dip at 0 in the autocorrelogram. A slope in the amplitudes is the electrode "
                "drifting; a sudden floor cut is spikes lost below the detection threshold.")
     every_unit("**Every unit**", quality, labels, "As SpikeInterface computes them; the recording's duration is "
-               "taken to its last spike. None: too little recording or too few spikes to estimate.")
+               "taken to its last spike. None: too little recording or too few spikes to estimate. "
+               + contamination_note(quality))
+
+
+def contamination_note(quality: pd.DataFrame) -> str:
+    """What the contamination intervals say of the table as a whole: which units' violation counts cannot rule
+    out a mix of neurons (the interval reaches 100 %), because the recording holds too few of their spikes."""
+    open_ended = quality.loc[quality["contamination_high"] >= 1.0, "cluster"].tolist()
+    if not open_ended:
+        return (f"The contamination's {CONFIDENCE} interval (low to high) holds the shares the violation count "
+                "does not rule out.")
+    which = "every unit" if len(open_ended) == len(quality) else (
+        f"{counted(len(open_ended), 'unit')} ({', '.join(map(str, open_ended))})")
+    return (f"For {which}, the contamination's {CONFIDENCE} interval reaches 100 %: too few spikes for the "
+            "refractory violations to tell one neuron from a mix. A longer recording narrows it.")
 
 
 def waveform_units(fit_key: str, labels: np.ndarray, table, channels: int) -> None:

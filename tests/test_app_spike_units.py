@@ -87,7 +87,8 @@ def button(at: AppTest, key: str):
 def test_the_unit_table_leaves_out_an_estimate_no_cluster_could_give_and_says_why():
     quality = pd.DataFrame({"cluster": [0, 1], "n_spikes": [111, 630], "firing_rate_hz": [3.7, 7.68],
                             "isi_violations_ratio": [0.0, 0.377], "isi_violations_count": [0, 2],
-                            "contamination": [0.0, 1.0], "presence_ratio": [np.nan, np.nan],
+                            "contamination": [0.0, 1.0], "contamination_low": [0.0, 0.02],
+                            "contamination_high": [0.4, 1.0], "presence_ratio": [np.nan, np.nan],
                             "amplitude_median": [15.0, 127.0], "amplitude_cutoff": [np.nan, 0.012], "snr": [1.68, 13.3]})
     shown, config, left_out = units.unit_table_shown(quality)
     assert list(shown.columns) == [c for c in quality.columns if c != "presence_ratio"]  # a cut-off for one cluster stays
@@ -99,6 +100,16 @@ def test_the_unit_table_leaves_out_an_estimate_no_cluster_could_give_and_says_wh
     assert left_out == ["amplitude cut-off (no cluster has the 500 spikes it needs)"]
 
 
+def test_the_unit_table_says_which_units_too_few_spikes_leave_open():
+    quality = pd.DataFrame({"cluster": [0, 1, 2], "contamination_low": [0.0, 0.0, 0.02],
+                            "contamination_high": [1.0, 0.3, 1.0]})
+    assert "For 2 units (0, 2), the contamination's 95 % interval reaches 100 %" in units.contamination_note(quality)
+    assert "For every unit" in units.contamination_note(quality.iloc[[0, 2]])
+    assert "100 %" not in units.contamination_note(quality.iloc[[1]])
+    assert units.contamination_range(quality.iloc[2]) == "2 – 100 %"
+    assert units.contamination_range(pd.Series({"contamination_low": 0.004, "contamination_high": 0.123})) == "0.4 – 12 %"
+
+
 def test_spike_times_show_the_isi_views_and_the_quality_table():
     at = open_tab(uploaded(), "Units")
     titles = chart_titles(at)
@@ -107,6 +118,10 @@ def test_spike_times_show_the_isi_views_and_the_quality_table():
     assert {"Firing rate", "ISI violations", "Contamination"} <= {m.label for m in at.metric}
     table = at.dataframe[-1].value
     assert list(table["cluster"]) == [0, 1, 2, 3] and table["n_spikes"].sum() == 120
+    contamination = next(m for m in at.metric if m.label == "Contamination")
+    assert contamination.delta == units.contamination_range(table.iloc[0])  # the shown cluster's interval
+    assert (table["contamination_low"] <= table["contamination"]).all()
+    assert (table["contamination"] <= table["contamination_high"]).all()
     at.slider(key="spike_refractory_ms").set_value(3.0)
     clean(at.run())
 

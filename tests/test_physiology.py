@@ -64,6 +64,35 @@ def test_hill_contamination_solves_f_times_one_minus_f():
     assert result.contamination == pytest.approx((1 - np.sqrt(1 - 4 / 6)) / 2)
 
 
+def test_the_contamination_interval_is_hills_estimate_at_the_ends_of_the_exact_poisson_interval():
+    # 131 spikes in 30 s at 4.4 Hz, one violation: Hill's estimate is 100 %, and so little evidence rules out
+    # neither a clean unit nor a mixture. Garwood's 95 % interval of a count of 1 is 0.0253 … 5.572.
+    rng = np.random.default_rng(2)
+    times = np.sort(rng.uniform(0, 30, 131))
+    times = times[np.diff(times, prepend=-1) > 0.002]
+    times[40] = times[39] + 0.001
+    one = spike_train_table(times, np.zeros(times.size, dtype=int), duration_s=30.0).iloc[0]
+    assert one["isi_violations_count"] == 1 and one["contamination"] == 1.0
+    expected = 2 * times.size * 0.0015 * times.size / 30.0  # violations a ratio of 1 would give
+    for end, count in (("contamination_low", 0.0253178), ("contamination_high", 5.5716434)):
+        ratio = count / expected
+        assert one[end] == pytest.approx(1.0 if ratio > 0.25 else (1 - np.sqrt(1 - 4 * ratio)) / 2, rel=1e-5)
+    assert one["contamination_low"] < 0.05 and one["contamination_high"] == 1.0
+    # a long clean train: 0 violations, the lower end 0, the upper end small and shrinking with more spikes
+    clean = [np.arange(0, duration, 0.05) for duration in (100.0, 1000.0)]
+    highs = []
+    for train in clean:
+        row = spike_train_table(train, np.zeros(train.size, dtype=int), duration_s=train[-1] + 0.05).iloc[0]
+        assert row["contamination"] == row["contamination_low"] == 0.0
+        highs.append(row["contamination_high"])
+    assert 0 < highs[1] < highs[0] < 0.2
+    # the estimate always lies in its interval
+    table = spike_train_table(np.concatenate([times, times[:60] + 0.0007]), np.zeros(times.size + 60, dtype=int),
+                              duration_s=30.0)
+    assert (table["contamination_low"] <= table["contamination"]).all()
+    assert (table["contamination"] <= table["contamination_high"]).all()
+
+
 def test_isi_at_the_threshold_on_the_sample_grid_is_not_a_violation():
     fs = 30_000.0
     times = np.array([1000, 1045, 2000, 2044]) / fs  # 1.5 ms exactly, then 1.4667 ms

@@ -180,6 +180,7 @@ from nnmf_core.spikes.pairs import MergeCheck, crosscorrelogram, merge_refractor
 from nnmf_core.spikes.physiology import (
     ACG_BIN_MS,
     ACG_WINDOW_MS,
+    CONTAMINATION_LEVEL,
     DEFAULT_CENSORED_MS,
     DEFAULT_REFRACTORY_MS,
     ISI_MAX_MS,
@@ -379,6 +380,7 @@ __all__ = [
     "MergeCheck",
     "MergeSuggestions",
     "NPZ_KEYS",
+    "CONTAMINATION_LEVEL",
     "PRESENCE_BIN_S",
     "SESSION_FORMAT",
     "SPIKE_TIME_COLUMNS",

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from nnmf_core.errors import InputError
 from nnmf_core.spikes.spike_times import (
@@ -51,6 +52,9 @@ ACG_WINDOW_MS = 50.0
 ACG_BIN_MS = 1.0
 #: Default bin of the presence ratio, s (SpikeInterface's default).
 PRESENCE_BIN_S = 60.0
+#: Confidence of the contamination interval: a few violations in a short
+#: recording move Hill's estimate from 0 to 100 %, the interval says so.
+CONTAMINATION_LEVEL = 0.95
 
 
 class Histogram(NamedTuple):
@@ -190,6 +194,20 @@ def _violation_ratios(counts: np.ndarray, n_spikes: np.ndarray, duration_s: floa
         total_rate = n_spikes / duration_s
         ratios = (counts / violation_time) / total_rate
     return np.where(n_spikes > 0, ratios, np.nan)
+
+
+def _contamination_interval(counts: np.ndarray, n_spikes: np.ndarray, duration_s: float, refractory_ms: float,
+                            censored_ms: float, level: float = CONTAMINATION_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """Hill's contamination at the ends of the exact (Garwood) Poisson interval of each violation count, at
+    confidence ``level``: the contaminations the count does not rule out. 0 violations give a lower end of 0;
+    the upper end is 1 wherever the count cannot rule out more violations than any mixture explains."""
+    tail = (1 - level) / 2
+    counts = np.asarray(counts, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        low = np.where(counts > 0, stats.chi2.ppf(tail, 2 * counts) / 2, 0.0)
+    high = stats.chi2.ppf(1 - tail, 2 * counts + 2) / 2
+    return tuple(_hill_contamination(_violation_ratios(end, n_spikes, duration_s, refractory_ms, censored_ms))
+                 for end in (low, high))
 
 
 def _hill_contamination(ratios: np.ndarray) -> np.ndarray:
@@ -410,7 +428,10 @@ def spike_train_table(spike_times, labels, *, duration_s: float | None = None, s
     pandas.DataFrame
         One row per cluster, sorted: ``cluster``, ``n_spikes``,
         ``firing_rate_hz`` (Hz), ``isi_violations_ratio``,
-        ``isi_violations_count``, ``contamination``, ``presence_ratio``.
+        ``isi_violations_count``, ``contamination``, ``contamination_low``
+        and ``contamination_high`` (the contaminations the violation count
+        does not rule out: Hill's estimate at the ends of its exact Poisson
+        interval at :data:`CONTAMINATION_LEVEL`), ``presence_ratio``.
     """
     labels = _checked_whole_labels(labels)
     times = _checked_times(spike_times, "The spike-train statistics", labels.size)
@@ -439,6 +460,7 @@ def _spike_train_table(times, labels, duration_s, sampling_rate, refractory_ms, 
     sorted_codes, sorted_times = _codes_by_time(codes, times)
     counts = _violation_counts(sorted_codes, sorted_times, n_units, refractory_ms)
     ratios = _violation_ratios(counts, n_spikes, duration_s, refractory_ms, censored_ms)
+    low, high = _contamination_interval(counts, n_spikes, duration_s, refractory_ms, censored_ms)
     return pd.DataFrame({
         "cluster": clusters,
         "n_spikes": n_spikes,
@@ -446,5 +468,7 @@ def _spike_train_table(times, labels, duration_s, sampling_rate, refractory_ms, 
         "isi_violations_ratio": ratios,
         "isi_violations_count": counts,
         "contamination": _hill_contamination(ratios),
+        "contamination_low": low,
+        "contamination_high": high,
         "presence_ratio": _presence_ratios(codes, times, n_units, duration_s, presence_bin_s, sampling_rate),
     })

@@ -408,7 +408,8 @@ def unit_quality_table(labels, spike_times, waveforms, sampling_rate: float | No
     pandas.DataFrame
         One row per cluster, sorted: ``cluster``, ``n_spikes``,
         ``firing_rate_hz``, ``isi_violations_ratio``,
-        ``isi_violations_count``, ``contamination``, ``presence_ratio``,
+        ``isi_violations_count``, ``contamination``, ``contamination_low``,
+        ``contamination_high``, ``presence_ratio``,
         then :func:`waveform_quality_table`'s ``amplitude_median`` (µV),
         ``amplitude_cutoff`` and ``snr``.
     """
