@@ -1,5 +1,5 @@
 """The Spike clustering page's way into the pipeline: downloads of the curated
-clusters (CSV, Phy's two files, mean waveforms, the session to resume), the
+clusters (CSV, their quality metrics, Phy's files, mean waveforms, the session to resume), the
 session uploader, and "apply the templates to a later recording".
 
 Download bytes are built only when clicked (``data`` as a callable); the
@@ -9,14 +9,17 @@ session file is tied to the waveforms by their digest.
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import asdict
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from app_pages.live import cached_or_computed, digest, plain, upload_bytes
-from app_pages.spike_curation import CURATIONS_KEY, assigned
+from app_pages.spike_curation import CURATIONS_KEY, assigned, clusters_in
+from app_pages.spike_pairs import REFRACTORY_KEY
 from nnmf_core import InputError, figures, spikes
 from nnmf_core._text import counted
 from nnmf_core.command_line import fit_command, transform_command
@@ -51,36 +54,71 @@ def _session_settings(settings, source_key: str) -> dict:
 def export_tab(fit_key, source_key, table, result, history, labels, settings, k: int) -> None:
     """Every download of the curated clusters, the session round trip, and new data."""
     st.markdown("**Downloads** (the curated clusters: merges, splits, marks and unassigned waveforms as shown)")
+    quality = partial(quality_table, table, labels, settings.channels,
+                      float(st.session_state.get(REFRACTORY_KEY, spikes.DEFAULT_REFRACTORY_MS)))
+    has_units = bool(clusters_in(labels))
     row = st.columns(3)
     row[0].download_button(
         "Labels and weights (CSV)",
         partial(spikes.export_assignments_csv, table.ids, labels, result.H, marks=history.marks),
         f"spike-labels-k{k}.csv", "text/csv", **_BUTTON, help="id, cluster, its group, and the weight of every template.")
-    phy = partial(spikes.export_phy_files, labels, history.marks)
-    row[1].download_button("Phy: cluster_group.tsv", lambda: phy()["cluster_group.tsv"], "cluster_group.tsv",
-                           "text/tab-separated-values", **_BUTTON, help="cluster_id and group (good, mua, noise, unsorted).")
-    row[2].download_button("Phy: spike_clusters.npy", lambda: phy()["spike_clusters.npy"], "spike_clusters.npy",
-                           "application/octet-stream", **_BUTTON,
-                           help="The cluster of every spike, int32, in the file's order; unassigned = largest + 1.")
-    row = st.columns(3)
-    row[0].download_button(
+    row[1].download_button(
+        "Quality metrics (CSV)", lambda: spikes.export_quality_csv(quality()), f"spike-quality-k{k}.csv", "text/csv",
+        **_BUTTON, disabled=not has_units,
+        help="The Units tab's table, one row per cluster, the metrics SpikeInterface computes under its names "
+             "(num_spikes, firing_rate, isi_violations_ratio, presence_ratio, amplitude_cutoff, snr …), so a "
+             "curation rule written for its table reads this one.")
+    row[2].download_button(
         "Mean waveforms (CSV)",
         lambda: spikes.export_templates_csv(_mean_waveforms(table.waveforms, labels).T, table.sample_names),
         f"spike-mean-waveforms-k{k}.csv", "text/csv", **_BUTTON, help="One column per curated cluster.")
-    row[1].download_button(
-        "Mean waveforms (templates.npy)",
-        lambda: spikes.export_templates_npy(_mean_waveforms(table.waveforms, labels), settings.channels),
-        "templates.npy", "application/octet-stream", **_BUTTON,
-        help="Phy's and SpikeInterface's layout: (clusters, samples, channels), float32.")
+    phy = partial(spikes.export_phy_files, labels, history.marks)
+    row = st.columns(4)
+    row[0].download_button("Phy: cluster_group.tsv", lambda: phy()["cluster_group.tsv"], "cluster_group.tsv",
+                           "text/tab-separated-values", **_BUTTON, help="cluster_id and group (good, mua, noise, unsorted).")
+    row[1].download_button("Phy: spike_clusters.npy", lambda: phy()["spike_clusters.npy"], "spike_clusters.npy",
+                           "application/octet-stream", **_BUTTON,
+                           help="The cluster of every spike, int32, in the file's order; unassigned = largest + 1.")
     row[2].download_button(
+        "Phy: metric columns (.zip)", lambda: zipped(spikes.export_phy_quality(quality())), f"phy-metrics-k{k}.zip",
+        "application/zip", **_BUTTON, disabled=not has_units,
+        help="One cluster_<metric>.tsv per quality metric: Phy shows each as a column of its cluster view.")
+    row[3].download_button(
+        "Phy: templates.npy", lambda: spikes.export_templates_npy(_mean_waveforms(table.waveforms, labels),
+                                                                   settings.channels),
+        "templates.npy", "application/octet-stream", **_BUTTON,
+        help="The curated clusters' mean waveforms in Phy's and SpikeInterface's layout: (clusters, samples, "
+             "channels), float32.")
+    st.caption("Phy: put the files (the .zip unpacked) in the sorting's folder, same spike order; they replace "
+               "its own files of those names.")
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    with left:
+        resume_session(fit_key, source_key, table, result)
+    right.download_button(
         "Session (.npz)", lambda: spikes.export_session(
             waveforms_digest(source_key, table.waveforms), _session_settings(settings, source_key), result.W,
             result.H, history), f"spike-session-k{k}.npz", "application/octet-stream", **_BUTTON,
-        help="The fit, its settings and the curation history: upload it below to carry on.")
-    st.caption("Phy: put both files in the sorting's folder (same spike order); they replace its own.")
-    resume_session(fit_key, source_key, table, result)
+        help="The fit, its settings and the curation history: upload it here to carry on.")
     st.divider()
     apply_to_new_data(table, result, labels, settings)
+
+
+def quality_table(table, labels: np.ndarray, channels: int, refractory_ms: float) -> pd.DataFrame:
+    """The Units tab's quality table of the curated clusters: every metric with spike times, the waveforms'
+    half without."""
+    if table.spike_times is None:
+        return spikes.waveform_quality_table(labels, table.waveforms, channels=channels)
+    return spikes.unit_quality_table(labels, table.spike_times, table.waveforms, table.sampling_rate,
+                                     channels=channels, refractory_ms=refractory_ms)
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    """``files`` (name -> bytes) as the bytes of one .zip archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def waveforms_digest(source_key: str, waveforms) -> str:

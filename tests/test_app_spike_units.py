@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,29 @@ def test_spike_times_show_the_isi_views_and_the_quality_table():
     assert (table["contamination"] <= table["contamination_high"]).all()
     at.slider(key="spike_refractory_ms").set_value(3.0)
     clean(at.run())
+
+
+def test_the_export_tab_offers_the_quality_metrics_the_units_tab_shows():
+    at = open_tab(uploaded(), "Units")
+    shown = at.dataframe[-1].value
+    labels = {item.label for item in open_tab(at, "Export and apply").get("download_button")}
+    assert {"Quality metrics (CSV)", "Phy: metric columns (.zip)", "Phy: templates.npy", "Session (.npz)"} <= labels
+    table = spikes.read_waveforms(spikes_csv()).with_sampling_rate(30_000)
+    fit_labels = history(at).labels
+    exported = pd.read_csv(io.BytesIO(spikes.export_quality_csv(
+        exports.quality_table(table, fit_labels, 1, spikes.DEFAULT_REFRACTORY_MS))))
+    assert exported["cluster_id"].tolist() == shown["cluster"].tolist()
+    assert exported["num_spikes"].tolist() == shown["n_spikes"].tolist()
+    assert np.allclose(exported["firing_rate"], shown["firing_rate_hz"])
+    assert np.allclose(exported["snr"], shown["snr"]) and np.allclose(exported["contamination"], shown["contamination"])
+    with zipfile.ZipFile(io.BytesIO(exports.zipped(spikes.export_phy_quality(
+            exports.quality_table(table, fit_labels, 1, 1.5))))) as archive:
+        assert {"cluster_num_spikes.tsv", "cluster_firing_rate.tsv", "cluster_snr.tsv"} <= set(archive.namelist())
+        snr = pd.read_csv(archive.open("cluster_snr.tsv"), sep="\t")
+    assert np.allclose(snr.set_index("cluster_id")["snr"], shown.set_index("cluster")["snr"])
+    # without spike times: the waveforms' half
+    untimed = exports.quality_table(spikes.read_waveforms(spikes_csv(with_times=False)), fit_labels, 1, 1.5)
+    assert "firing_rate_hz" not in untimed and untimed["n_spikes"].tolist() == shown["n_spikes"].tolist()
 
 
 def test_without_spike_times_the_units_tab_names_the_column_to_add():

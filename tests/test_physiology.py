@@ -6,6 +6,7 @@ on the same spikes."""
 
 from __future__ import annotations
 
+import io
 import warnings
 
 import numpy as np
@@ -19,6 +20,7 @@ from nnmf_core.spikes import (
     amplitude_cutoff,
     amplitude_drift,
     autocorrelogram,
+    export_quality_csv,
     firing_rate,
     isi_histogram,
     isi_violations,
@@ -300,6 +302,11 @@ def test_quality_table_matches_spikeinterface_on_its_ground_truth_recording(si_c
     assert np.allclose(ours["amplitude_cutoff"], theirs["amplitude_cutoff"], atol=1e-12)
     assert theirs["amplitude_cutoff"].max() > 0  # one unit's cut-off is not trivially zero
     assert np.allclose(ours["snr"], theirs["snr"], rtol=1e-5)
+    # the exported table names every one of these metrics as SpikeInterface does, and holds its values
+    exported = pd.read_csv(io.BytesIO(export_quality_csv(ours)))
+    assert set(theirs.columns) <= set(exported.columns)
+    for metric in theirs.columns:
+        assert np.allclose(exported[metric], theirs[metric], rtol=1e-5), metric
     # without the raw trace: noise from the waveforms' first samples, within 5 % of SpikeInterface's SNR here
     estimated = unit_quality_table(labels, times, X, fs, duration_s=duration, channels=4)
     assert np.allclose(estimated["snr"], theirs["snr"], rtol=0.05)

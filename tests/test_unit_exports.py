@@ -20,6 +20,8 @@ from nnmf_core.spikes import (
     curated_groups,
     export_assignments_csv,
     export_phy_files,
+    export_phy_quality,
+    export_quality_csv,
     export_session,
     export_templates_csv,
     export_templates_npy,
@@ -66,6 +68,28 @@ def test_phy_files_parse_and_give_the_unassigned_their_own_cluster():
     assert phy_cluster_ids([-1, -1]).tolist() == [0, 0]
     with pytest.raises(InputError, match="≥ −1"):
         phy_cluster_ids([0, -3])
+
+
+def test_quality_metrics_as_csv_and_as_phy_columns():
+    quality = pd.DataFrame({"cluster": [0, 2, 5], "n_spikes": [120, 40, 7], "firing_rate_hz": [4.0, 1.3333, 0.2333],
+                            "isi_violations_count": [0, 3, 0], "presence_ratio": [1.0, 0.5, np.nan],
+                            "amplitude_cutoff": [np.nan, np.nan, np.nan], "snr": [12.5, 3.25, 1.5]})
+    table = pd.read_csv(io.BytesIO(export_quality_csv(quality)))
+    assert table.columns.tolist() == ["cluster_id", "num_spikes", "firing_rate", "isi_violations_count",
+                                      "presence_ratio", "amplitude_cutoff", "snr"]  # SpikeInterface's names
+    assert table["cluster_id"].tolist() == [0, 2, 5] and table["num_spikes"].tolist() == [120, 40, 7]
+    assert np.isnan(table["presence_ratio"][2]) and table["amplitude_cutoff"].isna().all()  # empty cells
+    files = export_phy_quality(quality)
+    # one column file per metric, none for a metric no cluster has; a cluster without the metric left out
+    assert set(files) == {"cluster_num_spikes.tsv", "cluster_firing_rate.tsv", "cluster_isi_violations_count.tsv",
+                          "cluster_presence_ratio.tsv", "cluster_snr.tsv"}
+    presence = pd.read_csv(io.BytesIO(files["cluster_presence_ratio.tsv"]), sep="\t")
+    assert presence.columns.tolist() == ["cluster_id", "presence_ratio"] and presence["cluster_id"].tolist() == [0, 2]
+    snr = pd.read_csv(io.BytesIO(files["cluster_snr.tsv"]), sep="\t")
+    assert dict(zip(snr["cluster_id"], snr["snr"])) == {0: 12.5, 2: 3.25, 5: 1.5}
+    for empty in (pd.DataFrame({"cluster": []}), pd.DataFrame({"n": [1]}), None):
+        with pytest.raises(InputError, match="at least one cluster"):
+            export_quality_csv(empty)
 
 
 def test_templates_as_npy_in_phy_layout_and_as_csv():

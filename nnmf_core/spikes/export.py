@@ -1,7 +1,9 @@
 """Downloads: every waveform's cluster, curated label and template weights,
 and the templates, as CSV bytes that are safe to open in a spreadsheet; the
 curated clusters as the files Phy reads (``spike_clusters.npy``,
-``cluster_group.tsv``); templates as ``.npy``.
+``cluster_group.tsv``); templates as ``.npy``; the units' quality metrics
+under SpikeInterface's names, and as the ``cluster_<metric>.tsv`` columns
+Phy shows.
 
 Nothing is pickled: ``.npy`` bytes load with ``np.load(…, allow_pickle=False)``.
 """
@@ -207,3 +209,47 @@ def export_phy_files(labels, marks: Mapping[int, str] | None = None) -> dict[str
         "spike_clusters.npy": _npy_bytes(ids.astype(np.int32)),
         "cluster_group.tsv": ("\n".join(lines) + "\n").encode("utf-8"),
     }
+
+
+#: The quality table's columns that are SpikeInterface's quality metrics, computed as it does, by its names
+#: (``amplitude_median``, ``amplitude_cutoff``, ``snr``, ``presence_ratio`` and the ISI violations already match).
+SPIKEINTERFACE_NAMES = {"n_spikes": "num_spikes", "firing_rate_hz": "firing_rate"}
+
+
+def _quality_metrics(quality: pd.DataFrame) -> pd.DataFrame:
+    """The quality table (:func:`~nnmf_core.spikes.unit_quality_table` or
+    :func:`~nnmf_core.spikes.waveform_quality_table`) with Phy's ``cluster_id``
+    first and SpikeInterface's metric names."""
+    if not isinstance(quality, pd.DataFrame) or "cluster" not in quality.columns or quality.empty:
+        raise InputError("The quality metrics need the table of at least one cluster (unit_quality_table).")
+    return quality.rename(columns={"cluster": "cluster_id", **SPIKEINTERFACE_NAMES})
+
+
+def export_quality_csv(quality: pd.DataFrame) -> bytes:
+    """The units' quality metrics as CSV: ``cluster_id``, then one column per
+    metric, named as in SpikeInterface's ``quality_metrics`` where the metric
+    is one of its own (``num_spikes``, ``firing_rate``,
+    ``isi_violations_ratio``, ``presence_ratio``, ``snr`` …), so that a
+    curation rule written for SpikeInterface's table (e.g. the Allen
+    Institute's ``isi_violations_ratio < 0.5 and amplitude_cutoff < 0.1 and
+    presence_ratio > 0.9``) reads it unchanged. A metric the recording could
+    not give is an empty cell."""
+    return _csv_bytes(_quality_metrics(quality))
+
+
+def export_phy_quality(quality: pd.DataFrame) -> dict[str, bytes]:
+    """The quality metrics as Phy's per-cluster columns: one
+    ``cluster_<metric>.tsv`` (``cluster_id<TAB><metric>``) per metric, named
+    as in :func:`export_quality_csv`. Phy shows every ``cluster_*.tsv`` of
+    its folder as a column of its cluster view. A cluster whose metric the
+    recording could not give is left out of that file; a metric no cluster
+    has gets no file."""
+    frame = _quality_metrics(quality)
+    files = {}
+    for metric in frame.columns.drop("cluster_id"):
+        known = frame.loc[frame[metric].notna(), ["cluster_id", metric]]
+        if not known.empty:
+            buffer = io.StringIO()
+            known.to_csv(buffer, sep="\t", index=False, lineterminator="\n")
+            files[f"cluster_{metric}.tsv"] = buffer.getvalue().encode("utf-8")
+    return files

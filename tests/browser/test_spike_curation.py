@@ -1,8 +1,9 @@
 """One curation round trip on the Spike clustering page in a real browser:
 merge two clusters, undo it, mark a cluster as noise, and download Phy's
-cluster_group.tsv; screenshots of the Curation, Units and Export tabs."""
+cluster_group.tsv, the quality metrics and Phy's metric columns; screenshots of the Curation, Units and Export tabs."""
 
 import io
+import zipfile
 
 import pandas as pd
 
@@ -68,6 +69,10 @@ def test_merge_undo_mark_noise_and_download_the_phy_groups(page, app_url):
     groups = pd.read_csv(io.BytesIO(downloaded(page, "Phy: cluster_group.tsv")), sep="\t")
     assert groups.set_index("cluster_id")["group"].to_dict() == {0: "unsorted", 1: "unsorted", 2: "noise",
                                                                   3: "unsorted"}
+    quality = pd.read_csv(io.BytesIO(downloaded(page, "Quality metrics (CSV)")))  # no times: the waveforms' half
+    assert quality["cluster_id"].tolist() == [0, 1, 2, 3] and quality["num_spikes"].sum() == 1000
+    with zipfile.ZipFile(io.BytesIO(downloaded(page, "Phy: metric columns (.zip)"))) as archive:
+        assert "cluster_snr.tsv" in archive.namelist()
     screenshot(page, "spike-export")
 
     open_tab(page, "Units")
