@@ -137,6 +137,11 @@ def _mark_chosen(fit_key: str) -> None:
     st.session_state[MARK_KEY] = []
 
 
+def mark_now(fit_key: str, clusters: list, group: str) -> None:
+    """A callback: mark ``clusters`` as ``group`` (one undoable step), from outside the Curation tab."""
+    _act(fit_key, lambda history: history.mark([int(c) for c in clusters], group))
+
+
 def _accept_split(fit_key: str, action) -> None:
     _act(fit_key, lambda history: history.apply(action))
     st.session_state[PREVIEW_KEY] = None

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.live import cached_or_computed, plain
-from app_pages.spike_curation import clusters_in, labels_digest
+from app_pages.spike_curation import clusters_in, labels_digest, mark_now
 from app_pages.spike_pairs import REFRACTORY_KEY
 from app_pages.spike_state import job_bytes
 from nnmf_core import InputError, figures, spikes
@@ -137,6 +137,51 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     every_unit("**Every unit**", quality, labels, "As SpikeInterface computes them; the recording's duration is "
                "taken to its last spike. None: too little recording or too few spikes to estimate. "
                + contamination_note(quality))
+    quality_marks(fit_key, quality)
+
+
+#: What the filter's inputs step by, per metric.
+FILTER_STEPS = {"isi_violations_ratio": 0.1, "amplitude_cutoff": 0.01, "presence_ratio": 0.05}
+FILTER_COLUMNS = {
+    "cluster": st.column_config.NumberColumn("cluster", format="%d"),
+    "passes": st.column_config.CheckboxColumn("passes"),
+    "fails": st.column_config.TextColumn("fails"),
+    "not_measured": st.column_config.TextColumn("not measured", help="Metrics the recording could not give: "
+                                                "they fail no unit (a pandas query would fail it)."),
+}
+
+
+def quality_marks(fit_key: str, quality: pd.DataFrame) -> None:
+    """Mark by quality: the Allen Institute's default filter with editable thresholds, each unit's verdict, and
+    one click to mark the units that pass good, one to mark those that fail a threshold mua (each an undoable
+    step)."""
+    with st.container(border=True):
+        st.markdown("**Mark by quality**: the Allen Institute's default filter, as SpikeInterface's curation writes "
+                    "it. Set your own thresholds; the marks are undoable steps of the curation, and reach Phy's "
+                    "cluster_group.tsv.")
+        columns = st.columns(len(spikes.ALLEN_FILTER))
+        thresholds = [spikes.Threshold(t.metric, t.above, column.number_input(
+            f"{UNIT_COLUMNS[t.metric][0]} {'above' if t.above else 'below'}", min_value=0.0, value=float(t.value),
+            step=FILTER_STEPS[t.metric], key=f"spike_filter_{t.metric}")) for t, column in zip(spikes.ALLEN_FILTER, columns)]
+        verdict = spikes.quality_filter(quality, thresholds)
+        passing = verdict.loc[verdict["passes"], "cluster"].tolist()
+        failing = verdict.loc[verdict["fails"] != "", "cluster"].tolist()  # not a unit nothing could test
+        st.dataframe(verdict, hide_index=True, width="stretch", column_config=FILTER_COLUMNS)
+        unbacked = [c for c in passing if quality.set_index("cluster").at[c, "contamination_high"] >= 1.0]
+        if unbacked:
+            who = ("Every passing unit passes" if len(unbacked) == len(passing)
+                   else f"{'Unit' if len(unbacked) == 1 else 'Units'} {', '.join(map(str, unbacked))} "
+                        f"pass{'es' if len(unbacked) == 1 else ''}")
+            st.caption(f"{who} on an ISI violation ratio too few spikes cannot back: the contamination's "
+                       f"{CONFIDENCE} interval still reaches 100 % (the table above). Look at the SNR and the "
+                       "waveforms before marking good.")
+        left, right = st.columns(2)
+        left.button(f"Mark {counted(len(passing), 'passing unit')} good", key="spike_filter_good", width="stretch",
+                    on_click=mark_now, args=(fit_key, passing, "good"), disabled=not passing,
+                    icon=":material/check_circle:")
+        right.button(f"Mark {counted(len(failing), 'failing unit')} mua", key="spike_filter_mua", width="stretch",
+                     on_click=mark_now, args=(fit_key, failing, "mua"), disabled=not failing,
+                     icon=":material/label:")
 
 
 def contamination_note(quality: pd.DataFrame) -> str:

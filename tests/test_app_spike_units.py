@@ -77,6 +77,13 @@ def panel_counts(at: AppTest) -> list[str]:
     return [a["text"] for a in figure["layout"]["annotations"] if a["text"].startswith(("All", "Cluster"))]
 
 
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The one table on the page with ``column``."""
+    tables = [frame.value for frame in at.dataframe if column in frame.value.columns]
+    assert len(tables) == 1, f"{len(tables)} tables with {column!r}"
+    return tables[0]
+
+
 def history(at: AppTest) -> spikes.CurationHistory:
     return at.session_state[curation.CURATIONS_KEY][at.session_state[curation.CURRENT_KEY]]
 
@@ -117,7 +124,7 @@ def test_spike_times_show_the_isi_views_and_the_quality_table():
     assert any("intervals between spikes" in t for t in titles) and any("autocorrelogram" in t for t in titles)
     assert any("amplitude over the recording" in t for t in titles)
     assert {"Firing rate", "ISI violations", "Contamination"} <= {m.label for m in at.metric}
-    table = at.dataframe[-1].value
+    table = table_with(at, "n_spikes")
     assert list(table["cluster"]) == [0, 1, 2, 3] and table["n_spikes"].sum() == 120
     contamination = next(m for m in at.metric if m.label == "Contamination")
     assert contamination.delta == units.contamination_range(table.iloc[0])  # the shown cluster's interval
@@ -127,9 +134,32 @@ def test_spike_times_show_the_isi_views_and_the_quality_table():
     clean(at.run())
 
 
+def test_units_are_marked_by_a_quality_filter_with_the_users_thresholds():
+    at = open_tab(uploaded(), "Units")
+    verdict = table_with(at, "passes")
+    assert verdict.columns.tolist() == ["cluster", "passes", "fails", "not_measured"]
+    assert verdict["passes"].all() and (verdict["not_measured"] == "amplitude_cutoff").all()  # 30 spikes each
+    assert button(at, "spike_filter_mua").disabled
+    # 30 spikes in 90 s: no violation count could rule out contamination, and the page says so
+    assert (table_with(at, "n_spikes")["contamination_high"] == 1).all()
+    assert any(item.value.startswith("Every passing unit passes on an ISI violation ratio too few spikes cannot back")
+               for item in at.caption)
+    button(at, "spike_filter_good").click()
+    clean(at.run())
+    assert history(at).marks == {0: "good", 1: "good", 2: "good", 3: "good"} and history(at).position == 1
+    at.number_input(key="spike_filter_presence_ratio").set_value(1.0)  # strictly above 1: every unit fails
+    clean(at.run())
+    verdict = table_with(at, "passes")
+    assert not verdict["passes"].any() and (verdict["fails"] == "presence_ratio > 1").all()
+    assert button(at, "spike_filter_good").disabled
+    button(at, "spike_filter_mua").click()
+    clean(at.run())
+    assert set(history(at).marks.values()) == {"mua"} and history(at).position == 2
+
+
 def test_the_export_tab_offers_the_quality_metrics_the_units_tab_shows():
     at = open_tab(uploaded(), "Units")
-    shown = at.dataframe[-1].value
+    shown = table_with(at, "n_spikes")
     labels = {item.label for item in open_tab(at, "Export and apply").get("download_button")}
     assert {"Quality metrics (CSV)", "Phy: metric columns (.zip)", "Phy: templates.npy", "Session (.npz)"} <= labels
     table = spikes.read_waveforms(spikes_csv()).with_sampling_rate(30_000)
@@ -247,7 +277,7 @@ def test_unassigned_waveforms_leave_the_panels_and_the_quality_table():
     clean(at.run())
     shown = int(panel_counts(at)[0].split("(")[1].rstrip(")"))
     assert 40 <= shown < 120 and any("unassigned waveform" in item.value for item in at.caption)
-    table = open_tab(at, "Units").dataframe[-1].value
+    table = table_with(open_tab(at, "Units"), "n_spikes")
     assert table["n_spikes"].sum() == shown
 
 

@@ -16,7 +16,9 @@ from spike_trains import on_samples, poisson_train, spikeinterface_analyzer
 
 from nnmf_core.errors import InputError
 from nnmf_core.spikes import (
+    ALLEN_FILTER,
     UNASSIGNED,
+    Threshold,
     amplitude_cutoff,
     amplitude_drift,
     autocorrelogram,
@@ -27,6 +29,7 @@ from nnmf_core.spikes import (
     missing_spike_times,
     noise_levels,
     presence_ratio,
+    quality_filter,
     recording_duration,
     spike_amplitudes,
     spike_train_table,
@@ -360,3 +363,31 @@ def test_amplitude_cutoff_matches_spikeinterface_on_cut_distributions():
             amplitudes = amplitudes[amplitudes > cut]
         assert amplitude_cutoff(amplitudes) == pytest.approx(misc.amplitude_cutoff(amplitudes), abs=1e-12)
         assert amplitude_cutoff(-amplitudes) == pytest.approx(misc.amplitude_cutoff(amplitudes), abs=1e-12)
+
+
+# ---------------------------------------------------------------- a quality filter
+
+
+def test_the_allen_filter_passes_a_unit_on_the_metrics_it_has_and_names_the_rest():
+    quality = pd.DataFrame({"cluster": [0, 1, 2, 3], "isi_violations_ratio": [0.1, 0.9, 0.2, np.nan],
+                            "amplitude_cutoff": [np.nan, 0.02, 0.3, np.nan], "presence_ratio": [1.0, 0.5, 0.95, np.nan],
+                            "snr": [9.0, 2.0, 5.0, 1.0]})
+    verdict = quality_filter(quality)
+    assert verdict["passes"].tolist() == [True, False, False, False]  # 3: nothing measured, so no pass
+    assert verdict["fails"].tolist() == ["", "isi_violations_ratio < 0.5; presence_ratio > 0.9",
+                                         "amplitude_cutoff < 0.1", ""]
+    assert verdict["not_measured"].tolist() == ["amplitude_cutoff", "", "",
+                                                "isi_violations_ratio, amplitude_cutoff, presence_ratio"]
+    # the same as SpikeInterface's query where every metric is measured; that query fails every unit lacking one
+    measured = quality.dropna()
+    assert measured.query(" and ".join(map(str, ALLEN_FILTER)))["cluster"].tolist() == \
+        verdict.loc[verdict["cluster"].isin(measured["cluster"]) & verdict["passes"], "cluster"].tolist()
+    # own thresholds; a threshold holds strictly
+    snr = quality_filter(quality, [Threshold("snr", True, 5.0)])
+    assert snr["passes"].tolist() == [True, False, False, False] and snr["fails"][2] == "snr > 5"
+    for thresholds, message in (([Threshold("firing_rate_hz", True, 1.0)], "no 'firing_rate_hz' column"),
+                                ([], "at least one threshold"), ([("snr", True, float("nan"))], "finite number")):
+        with pytest.raises(InputError, match=message):
+            quality_filter(quality, thresholds)
+    with pytest.raises(InputError, match="cluster column"):
+        quality_filter(quality.drop(columns="cluster"))

@@ -44,7 +44,8 @@ one job per module:
   :func:`export_templates_csv`.
 * From clusters to units: is a cluster one neuron
   (:mod:`~nnmf_core.spikes.spike_times`, :mod:`~nnmf_core.spikes.physiology`,
-  :mod:`~nnmf_core.spikes.unit_quality`), which waveforms the fit explains
+  :mod:`~nnmf_core.spikes.unit_quality`; which pass a filter on those metrics:
+  :mod:`~nnmf_core.spikes.quality_filter`), which waveforms the fit explains
   badly (:mod:`~nnmf_core.spikes.unassigned`), fixing clusters
   (:mod:`~nnmf_core.spikes.curation`, :mod:`~nnmf_core.spikes.merge_suggestions`;
   whether two clusters are one neuron: :mod:`~nnmf_core.spikes.pairs`),
@@ -196,6 +197,7 @@ from nnmf_core.spikes.physiology import (
     presence_ratio,
     spike_train_table,
 )
+from nnmf_core.spikes.quality_filter import ALLEN_FILTER, Threshold, quality_filter
 from nnmf_core.spikes.rank import (
     MAX_CONSENSUS_WAVEFORMS,
     PREDICTION_SPLITS,
@@ -266,6 +268,9 @@ from nnmf_core.spikes.unit_quality import (
 from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
 __all__ = [
+    "ALLEN_FILTER",
+    "Threshold",
+    "quality_filter",
     "AMPLITUDE_CUTOFF_MIN_SPIKES",
     "AMPLITUDE_WEIGHT",
     "CUT_UNIT_SEPARATION",
