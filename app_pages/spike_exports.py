@@ -14,12 +14,12 @@ from dataclasses import asdict
 from functools import partial
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from app_pages.live import cached_or_computed, digest, plain, upload_bytes
 from app_pages.spike_curation import CURATIONS_KEY, assigned, clusters_in
 from app_pages.spike_pairs import REFRACTORY_KEY
+from app_pages.spike_units import quality_of
 from nnmf_core import InputError, figures, spikes
 from nnmf_core._text import counted
 from nnmf_core.command_line import fit_command, transform_command
@@ -54,20 +54,24 @@ def _session_settings(settings, source_key: str) -> dict:
 def export_tab(fit_key, source_key, table, result, history, labels, settings, k: int) -> None:
     """Every download of the curated clusters, the session round trip, and new data."""
     st.markdown("**Downloads** (the curated clusters: merges, splits, marks and unassigned waveforms as shown)")
-    quality = partial(quality_table, table, labels, settings.channels,
-                      float(st.session_state.get(REFRACTORY_KEY, spikes.DEFAULT_REFRACTORY_MS)))
-    has_units = bool(clusters_in(labels))
+    quality, no_quality = None, "Every waveform is unassigned: no unit to measure."
+    if clusters_in(labels):
+        try:  # the Units tab's table (cached), at the refractory period chosen there
+            quality = quality_of(fit_key, labels, table, settings.channels,
+                                 float(st.session_state.get(REFRACTORY_KEY, spikes.DEFAULT_REFRACTORY_MS)))
+        except InputError as error:
+            no_quality = plain(error)
     row = st.columns(3)
     row[0].download_button(
         "Labels and weights (CSV)",
         partial(spikes.export_assignments_csv, table.ids, labels, result.H, marks=history.marks),
         f"spike-labels-k{k}.csv", "text/csv", **_BUTTON, help="id, cluster, its group, and the weight of every template.")
     row[1].download_button(
-        "Quality metrics (CSV)", lambda: spikes.export_quality_csv(quality()), f"spike-quality-k{k}.csv", "text/csv",
-        **_BUTTON, disabled=not has_units,
-        help="The Units tab's table, one row per cluster, the metrics SpikeInterface computes under its names "
-             "(num_spikes, firing_rate, isi_violations_ratio, presence_ratio, amplitude_cutoff, snr …), so a "
-             "curation rule written for its table reads this one.")
+        "Quality metrics (CSV)", lambda: spikes.export_quality_csv(quality), f"spike-quality-k{k}.csv", "text/csv",
+        **_BUTTON, disabled=quality is None,
+        help=no_quality if quality is None else "The Units tab's table, one row per cluster, the metrics "
+             "SpikeInterface computes under its names (num_spikes, firing_rate, isi_violations_ratio, "
+             "presence_ratio, amplitude_cutoff, snr …), so a curation rule written for its table reads this one.")
     row[2].download_button(
         "Mean waveforms (CSV)",
         lambda: spikes.export_templates_csv(_mean_waveforms(table.waveforms, labels).T, table.sample_names),
@@ -80,9 +84,10 @@ def export_tab(fit_key, source_key, table, result, history, labels, settings, k:
                            "application/octet-stream", **_BUTTON,
                            help="The cluster of every spike, int32, in the file's order; unassigned = largest + 1.")
     row[2].download_button(
-        "Phy: metric columns (.zip)", lambda: zipped(spikes.export_phy_quality(quality())), f"phy-metrics-k{k}.zip",
-        "application/zip", **_BUTTON, disabled=not has_units,
-        help="One cluster_<metric>.tsv per quality metric: Phy shows each as a column of its cluster view.")
+        "Phy: metric columns (.zip)", lambda: zipped(spikes.export_phy_quality(quality)), f"phy-metrics-k{k}.zip",
+        "application/zip", **_BUTTON, disabled=quality is None,
+        help=no_quality if quality is None else "One cluster_<metric>.tsv per quality metric: Phy shows each as "
+                                                "a column of its cluster view.")
     row[3].download_button(
         "Phy: templates.npy", lambda: spikes.export_templates_npy(_mean_waveforms(table.waveforms, labels),
                                                                    settings.channels),
@@ -101,15 +106,6 @@ def export_tab(fit_key, source_key, table, result, history, labels, settings, k:
         help="The fit, its settings and the curation history: upload it here to carry on.")
     st.divider()
     apply_to_new_data(table, result, labels, settings)
-
-
-def quality_table(table, labels: np.ndarray, channels: int, refractory_ms: float) -> pd.DataFrame:
-    """The Units tab's quality table of the curated clusters: every metric with spike times, the waveforms'
-    half without."""
-    if table.spike_times is None:
-        return spikes.waveform_quality_table(labels, table.waveforms, channels=channels)
-    return spikes.unit_quality_table(labels, table.spike_times, table.waveforms, table.sampling_rate,
-                                     channels=channels, refractory_ms=refractory_ms)
 
 
 def zipped(files: dict[str, bytes]) -> bytes:

@@ -10,6 +10,8 @@ waveforms alone give: size, amplitude, amplitude cut-off, SNR.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -69,6 +71,21 @@ def contamination_range(row) -> str:
     return f"{low:.{0 if low >= 1 or low == 0 else 1}f} – {high:.0f} %"
 
 
+def quality_of(fit_key: str, labels: np.ndarray, table, channels: int,
+               refractory_ms: float = spikes.DEFAULT_REFRACTORY_MS) -> pd.DataFrame:
+    """The quality table of the (curated) clusters, cached: every metric with spike times (violations at
+    ``refractory_ms``), the waveforms' half without. Raises InputError as the library does."""
+    digest = labels_digest(labels)
+    if table.spike_times is None:
+        key = f"spike-waveform-units|{fit_key}|{digest}|{channels}"
+        compute = partial(spikes.waveform_quality_table, labels, table.waveforms, channels=channels)
+    else:
+        key = f"spike-units|{fit_key}|{digest}|{refractory_ms}|{table.sampling_rate}|{channels}"
+        compute = partial(spikes.unit_quality_table, labels, table.spike_times, table.waveforms, table.sampling_rate,
+                          channels=channels, refractory_ms=refractory_ms)
+    return cached_or_computed(key, compute, cost_bytes=job_bytes("per cluster", table))
+
+
 def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     """The physiology of one cluster at a time, then the quality table of all."""
     clusters = clusters_in(labels)
@@ -88,11 +105,8 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
                                key=REFRACTORY_KEY, persist_state="session",
                                help="An interval between two spikes of one neuron shorter than this is a violation.")
     axis = right.segmented_control("ISI axis", ["linear", "log"], default="linear", required=True, key=ISI_AXIS_KEY)
-    key = f"spike-units|{fit_key}|{labels_digest(labels)}|{refractory}|{rate}|{channels}"
     try:
-        quality = cached_or_computed(key, lambda: spikes.unit_quality_table(
-            labels, table.spike_times, table.waveforms, rate, channels=channels, refractory_ms=refractory),
-            cost_bytes=job_bytes("per cluster", table))
+        quality = quality_of(fit_key, labels, table, channels, refractory)
     except InputError as error:
         st.error(plain(error))
         return
@@ -199,11 +213,8 @@ def contamination_note(quality: pd.DataFrame) -> str:
 
 def waveform_units(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     """Without spike times: the quality table of what the waveforms alone tell (size, amplitude, cut-off, SNR)."""
-    key = f"spike-waveform-units|{fit_key}|{labels_digest(labels)}|{channels}"
     try:
-        quality = cached_or_computed(key, lambda: spikes.waveform_quality_table(labels, table.waveforms,
-                                                                               channels=channels),
-                                     cost_bytes=job_bytes("per cluster", table))
+        quality = quality_of(fit_key, labels, table, channels)
     except InputError as error:
         st.error(plain(error))
         return

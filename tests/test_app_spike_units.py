@@ -160,24 +160,22 @@ def test_units_are_marked_by_a_quality_filter_with_the_users_thresholds():
 def test_the_export_tab_offers_the_quality_metrics_the_units_tab_shows():
     at = open_tab(uploaded(), "Units")
     shown = table_with(at, "n_spikes")
-    labels = {item.label for item in open_tab(at, "Export and apply").get("download_button")}
-    assert {"Quality metrics (CSV)", "Phy: metric columns (.zip)", "Phy: templates.npy", "Session (.npz)"} <= labels
+    buttons = {item.label: item for item in open_tab(at, "Export and apply").get("download_button")}
+    assert {"Quality metrics (CSV)", "Phy: metric columns (.zip)", "Phy: templates.npy", "Session (.npz)"} <= set(buttons)
+    assert not buttons["Quality metrics (CSV)"].proto.disabled and not buttons["Phy: metric columns (.zip)"].proto.disabled
     table = spikes.read_waveforms(spikes_csv()).with_sampling_rate(30_000)
-    fit_labels = history(at).labels
-    exported = pd.read_csv(io.BytesIO(spikes.export_quality_csv(
-        exports.quality_table(table, fit_labels, 1, spikes.DEFAULT_REFRACTORY_MS))))
+    quality = spikes.unit_quality_table(history(at).labels, table.spike_times, table.waveforms, 30_000, channels=1)
+    pd.testing.assert_frame_equal(quality[shown.columns], shown)  # what the tab showed is what is exported
+    exported = pd.read_csv(io.BytesIO(spikes.export_quality_csv(quality)))
     assert exported["cluster_id"].tolist() == shown["cluster"].tolist()
     assert exported["num_spikes"].tolist() == shown["n_spikes"].tolist()
-    assert np.allclose(exported["firing_rate"], shown["firing_rate_hz"])
-    assert np.allclose(exported["snr"], shown["snr"]) and np.allclose(exported["contamination"], shown["contamination"])
-    with zipfile.ZipFile(io.BytesIO(exports.zipped(spikes.export_phy_quality(
-            exports.quality_table(table, fit_labels, 1, 1.5))))) as archive:
+    with zipfile.ZipFile(io.BytesIO(exports.zipped(spikes.export_phy_quality(quality)))) as archive:
         assert {"cluster_num_spikes.tsv", "cluster_firing_rate.tsv", "cluster_snr.tsv"} <= set(archive.namelist())
         snr = pd.read_csv(archive.open("cluster_snr.tsv"), sep="\t")
     assert np.allclose(snr.set_index("cluster_id")["snr"], shown.set_index("cluster")["snr"])
-    # without spike times: the waveforms' half
-    untimed = exports.quality_table(spikes.read_waveforms(spikes_csv(with_times=False)), fit_labels, 1, 1.5)
-    assert "firing_rate_hz" not in untimed and untimed["n_spikes"].tolist() == shown["n_spikes"].tolist()
+    # without spike times: the waveforms' half, still exported
+    untimed = open_tab(uploaded(spikes_csv(with_times=False)), "Export and apply")
+    assert not next(item for item in untimed.get("download_button") if item.label == "Quality metrics (CSV)").proto.disabled
 
 
 def test_without_spike_times_the_units_tab_names_the_column_to_add():
