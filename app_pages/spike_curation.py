@@ -137,6 +137,11 @@ def _mark_chosen(fit_key: str) -> None:
     st.session_state[MARK_KEY] = []
 
 
+def group_of(fit_key: str, cluster: int) -> str:
+    """The group a cluster of the fit under ``fit_key`` is marked as now (``"unsorted"`` if none)."""
+    return st.session_state[CURATIONS_KEY][fit_key].group_of(cluster)
+
+
 def mark_now(fit_key: str, clusters: list, group: str) -> None:
     """A callback: mark ``clusters`` as ``group`` (one undoable step), from outside the Curation tab."""
     _act(fit_key, lambda history: history.mark([int(c) for c in clusters], group))

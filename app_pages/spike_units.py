@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.live import cached_or_computed, plain
-from app_pages.spike_curation import clusters_in, labels_digest, mark_now
+from app_pages.spike_curation import clusters_in, group_of, labels_digest, mark_now
 from app_pages.spike_pairs import REFRACTORY_KEY
 from app_pages.spike_state import job_bytes
 from nnmf_core import InputError, figures, spikes
@@ -162,6 +162,7 @@ FILTER_COLUMNS = {
     "fails": st.column_config.TextColumn("fails"),
     "not_measured": st.column_config.TextColumn("not measured", help="Metrics the recording could not give: "
                                                 "they fail no unit (a pandas query would fail it)."),
+    "group": st.column_config.TextColumn("marked", help="The cluster's group now (Curation tab's marks)."),
 }
 
 
@@ -178,6 +179,7 @@ def quality_marks(fit_key: str, quality: pd.DataFrame) -> None:
             f"{UNIT_COLUMNS[t.metric][0]} {'above' if t.above else 'below'}", min_value=0.0, value=float(t.value),
             step=FILTER_STEPS[t.metric], key=f"spike_filter_{t.metric}")) for t, column in zip(spikes.ALLEN_FILTER, columns)]
         verdict = spikes.quality_filter(quality, thresholds)
+        verdict["group"] = [group_of(fit_key, c) for c in verdict["cluster"]]
         passing = verdict.loc[verdict["passes"], "cluster"].tolist()
         failing = verdict.loc[verdict["fails"] != "", "cluster"].tolist()  # not a unit nothing could test
         st.dataframe(verdict, hide_index=True, width="stretch", column_config=FILTER_COLUMNS)

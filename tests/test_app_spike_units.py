@@ -137,7 +137,8 @@ def test_spike_times_show_the_isi_views_and_the_quality_table():
 def test_units_are_marked_by_a_quality_filter_with_the_users_thresholds():
     at = open_tab(uploaded(), "Units")
     verdict = table_with(at, "passes")
-    assert verdict.columns.tolist() == ["cluster", "passes", "fails", "not_measured"]
+    assert verdict.columns.tolist() == ["cluster", "passes", "fails", "not_measured", "group"]
+    assert (verdict["group"] == "unsorted").all()
     assert verdict["passes"].all() and (verdict["not_measured"] == "amplitude_cutoff").all()  # 30 spikes each
     assert button(at, "spike_filter_mua").disabled
     # 30 spikes in 90 s: no violation count could rule out contamination, and the page says so
@@ -147,6 +148,7 @@ def test_units_are_marked_by_a_quality_filter_with_the_users_thresholds():
     button(at, "spike_filter_good").click()
     clean(at.run())
     assert history(at).marks == {0: "good", 1: "good", 2: "good", 3: "good"} and history(at).position == 1
+    assert (table_with(at, "passes")["group"] == "good").all()
     at.number_input(key="spike_filter_presence_ratio").set_value(1.0)  # strictly above 1: every unit fails
     clean(at.run())
     verdict = table_with(at, "passes")
