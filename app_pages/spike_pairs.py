@@ -1,6 +1,7 @@
 """The Curation tab's pair check: pick one of the suggested pairs, see whether
-it is one neuron (the pair's cross-correlogram and what merging would do to
-the refractory period, when the waveforms have spike times), and merge it.
+it is one neuron (the pair's waveforms along the line joining their means;
+with spike times, the pair's cross-correlogram and what merging would do to
+the refractory period), and merge it.
 
 Nothing here imports the other tab modules: the Curation tab hands in the
 labels' digest and its merge callback, and the Units tab reads the
@@ -41,6 +42,7 @@ def pair_section(fit_key: str, labels_key: str, labels: np.ndarray, table, pairs
     pair = named.get(left.selectbox("Pair", list(named), key=PAIR_KEY), pairs[0])
     right.button(f"Merge {pair[0]} and {pair[1]}", key="spike_merge_top", on_click=merge, args=(fit_key, pair),
                  width="stretch", icon=":material/call_merge:")
+    shape_section(fit_key, labels_key, labels, table, pair)
     if table.spike_times is None:
         st.caption("With spike times (a time column), the pair's cross-correlogram and what merging would do to "
                    "the refractory period would show here.")
@@ -71,3 +73,24 @@ def pair_section(fit_key: str, labels_key: str, labels: np.ndarray, table, pairs
                      column_config=CHECK_COLUMNS)  # no contamination: with few violations Hill's estimate jumps to 100 %
         st.caption(f"Refractory period {refractory:g} ms (set in the Units tab). A gap around 0 below the dashed "
                    "line: the two clusters never fire together, as one neuron's spikes cannot.")
+
+
+def shape_section(fit_key: str, labels_key: str, labels: np.ndarray, table, pair: tuple[int, int]) -> None:
+    """What the pair's waveforms say: their histograms along the line joining the two mean waveforms, and d′."""
+    try:
+        projection = cached_or_computed(f"spike-pair-shape|{fit_key}|{labels_key}|{pair}",
+                                        lambda: spikes.pair_projection(table.waveforms, labels, *pair),
+                                        cost_bytes=spikes.job_memory_bytes("per cluster", *table.waveforms.shape))
+    except InputError as error:
+        st.info(plain(error))
+        return
+    chart, words = st.columns([3, 2], vertical_alignment="center")
+    chart.plotly_chart(figures.pair_projection_figure(
+        projection.edges, projection.counts_a, projection.counts_b, pair=pair, distance=projection.distance,
+        title=f"Waveforms of {pair[0]} and {pair[1]} along the line between their means"),
+        width="stretch")
+    words.markdown(f"**d′ = {projection.d_prime:.2f}** between the two clusters' waveforms.")
+    words.caption(f"One neuron cut in two is one hump split in the middle: a Gaussian cloud cut through its mean "
+                  f"gives d′ = {spikes.CUT_UNIT_SEPARATION:.1f}. Two neurons are two humps with a valley between; "
+                  f"from d′ = {spikes.SEPARATION_THRESHOLD:g} on, the valley is a gap. One hump without a valley: "
+                  "the waveforms cannot tell the two apart, and the spike times (below) have the last word.")

@@ -204,6 +204,12 @@ def test_a_suggested_pair_is_checked_by_its_cross_correlogram_and_merged():
     clean(at.run())
     chosen = tuple(int(word) for word in at.session_state[pairs_tab.PAIR_KEY].split()[1::2])  # "clusters a and b"
     assert any(t == f"Cross-correlogram: spikes of {chosen[1]} around those of {chosen[0]}" for t in chart_titles(at))
+    assert f"Waveforms of {chosen[0]} and {chosen[1]} along the line between their means" in chart_titles(at)
+    table = spikes.read_waveforms(spikes_csv())
+    d_prime = spikes.merge_suggestions(table.waveforms, history(at).labels).d_prime
+    clusters = list(np.unique(history(at).labels))
+    shown = f"**d′ = {d_prime[clusters.index(chosen[0]), clusters.index(chosen[1])]:.2f}**"
+    assert any(item.value.startswith(shown) for item in at.markdown)  # the suggestions' d′, on their pair
     merge = button(at, "spike_merge_top")
     assert merge.label == f"Merge {chosen[0]} and {chosen[1]}"
     merge.click()
@@ -216,6 +222,7 @@ def test_without_spike_times_a_pair_can_still_be_merged():
     at = open_tab(uploaded(spikes_csv(with_times=False)), "Curation")
     assert len(at.selectbox(key=pairs_tab.PAIR_KEY).options) >= 1
     assert not any(t.startswith("Cross-correlogram") for t in chart_titles(at))
+    assert any(t.startswith("Waveforms of") for t in chart_titles(at))  # the waveforms speak without times
     assert any("cross-correlogram" in item.value for item in at.caption)
     button(at, "spike_merge_top").click()
     clean(at.run())

@@ -1,6 +1,7 @@
 """Are two clusters one neuron? The cross-correlogram (against every pair counted
-by hand and against SpikeInterface's correlograms) and the refractory check of a
-merge (a neuron cut in two adds no violation, two neurons add what chance gives)."""
+by hand and against SpikeInterface's correlograms), the refractory check of a
+merge (a neuron cut in two adds no violation, two neurons add what chance gives),
+and the pair's waveforms along the line between their means."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import pytest
 from spike_trains import on_samples, poisson_train, spikeinterface_analyzer
 
 from nnmf_core.errors import InputError
-from nnmf_core.spikes import autocorrelogram, crosscorrelogram, merge_refractory_check
+from nnmf_core.spikes import (
+    CUT_UNIT_SEPARATION,
+    autocorrelogram,
+    crosscorrelogram,
+    merge_refractory_check,
+    merge_suggestions,
+    pair_projection,
+)
 from nnmf_core.spikes import pairs as pairs_module
 
 
@@ -118,3 +126,38 @@ def test_the_cross_correlogram_is_spikeinterfaces_correlogram_of_b_against_a():
                 assert np.array_equal(ours.counts, theirs[b, a]), (a, b)
     assert crosscorrelogram(samples[0] / fs, samples[2] / fs, window_ms=20.0, bin_ms=0.5,
                             sampling_rate=fs).counts[41] > 0  # 2 follows 0 by 0.5 ms
+
+
+# ---------------------------------------------------------------- what the waveforms say
+
+
+def test_the_pair_projection_puts_the_means_at_0_and_their_distance_and_gives_the_suggestions_d_prime():
+    rng = np.random.default_rng(4)
+    shape = np.sin(np.linspace(0, 3, 30))
+    X = np.vstack([shape + 0.2 * rng.standard_normal((200, 30)), 1.3 * shape + 0.2 * rng.standard_normal((120, 30)),
+                   -shape + 0.2 * rng.standard_normal((50, 30))])
+    labels = np.repeat([0, 1, 2], [200, 120, 50])
+    found = pair_projection(X, labels, 0, 1, n_bins=25)
+    assert found.counts_a.sum() == 200 and found.counts_b.sum() == 120 and found.edges.size == 26
+    assert found.distance == pytest.approx(np.linalg.norm(X[200:320].mean(0) - X[:200].mean(0)))
+    suggested = merge_suggestions(X, labels)
+    assert found.d_prime == pytest.approx(suggested.d_prime[0, 1], rel=1e-9)  # the number the table shows
+    # the histograms hold the projections: b's mean bin lies near the distance, a's near 0
+    centres = (found.edges[:-1] + found.edges[1:]) / 2
+    assert abs(centres @ found.counts_a / 200) < found.edges[1] - found.edges[0]
+    assert abs(centres @ found.counts_b / 120 - found.distance) < found.edges[1] - found.edges[0]
+    # one Gaussian cloud cut through its mean: d′ near the cut-unit value, which the page quotes
+    cloud = rng.standard_normal((20_000, 5))
+    assert pair_projection(cloud, (cloud[:, 0] > 0).astype(int), 0, 1).d_prime == pytest.approx(
+        CUT_UNIT_SEPARATION, rel=0.03)
+
+
+def test_the_pair_projection_names_what_is_wrong():
+    X = np.arange(12.0).reshape(4, 3)
+    for call, message in ((lambda: pair_projection(X, [0, 0, 1, 1], 0, 0), "two different clusters"),
+                          (lambda: pair_projection(X, [0, 0, 1, 1], 0, 5), "two different clusters"),
+                          (lambda: pair_projection(X, [0, 1, 1], 0, 1), "one label per waveform"),
+                          (lambda: pair_projection(X, [0, 0, 1, 1], 0, 1, n_bins=0), "n_bins"),
+                          (lambda: pair_projection(np.ones((4, 3)), [0, 0, 1, 1], 0, 1), "same mean waveform")):
+        with pytest.raises(InputError, match=message):
+            call()

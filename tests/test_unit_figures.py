@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from nnmf_core import figures
+from nnmf_core.figures.common import cluster_colour
 from nnmf_core.spikes import (
     amplitude_drift,
     autocorrelogram,
@@ -16,6 +17,7 @@ from nnmf_core.spikes import (
     isi_histogram,
     merge_refractory_check,
     merge_suggestions,
+    pair_projection,
     synthetic_spikes,
 )
 
@@ -68,6 +70,20 @@ def test_crosscorrelogram_figure_draws_the_chance_level_per_bin(train):
     per_bin = train.size * other.size / 300_000 * 0.5
     assert chance.y0 == chance.y1 == pytest.approx(per_bin) and "two independent neurons" in texts
     assert abs(ccg.counts.mean() / per_bin - 1) < 0.05  # independent uniform trains sit on the line
+
+
+def test_pair_projection_figure_overlays_both_clusters_in_their_colours_with_their_means():
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(0, 1, (300, 4)), rng.normal(0, 1, (100, 4)) + [5, 0, 0, 0]])
+    found = pair_projection(X, np.repeat([3, 7], [300, 100]), 3, 7, n_bins=30)
+    fig = figures.pair_projection_figure(found.edges, found.counts_a, found.counts_b, pair=(3, 7),
+                                         distance=found.distance, title="t")
+    first, second = fig.data
+    assert (first.name, second.name) == ("cluster 3", "cluster 7") and fig.layout.barmode == "overlay"
+    assert (first.marker.color, second.marker.color) == (cluster_colour(3), cluster_colour(7))
+    assert np.asarray(first.y).sum() == 300 and np.asarray(second.y).sum() == 100 and len(first.x) == 30
+    shapes, texts = shapes_and_annotations(fig)
+    assert [shape.x0 for shape in shapes] == [0.0, pytest.approx(found.distance)] and texts == ["mean 3", "mean 7"]
 
 
 def test_amplitude_time_figure_thins_points_and_draws_the_drift(train):

@@ -65,6 +65,7 @@ from nnmf_core.figures.units import (
     crosscorrelogram_figure,
     isi_histogram_figure,
     merge_table_figure,
+    pair_projection_figure,
     residual_histogram_figure,
     similarity_heatmap,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "amplitude_time_figure",
     "autocorrelogram_figure",
     "crosscorrelogram_figure",
+    "pair_projection_figure",
     "isi_histogram_figure",
     "merge_table_figure",
     "residual_histogram_figure",

@@ -114,6 +114,42 @@ def crosscorrelogram_figure(counts, edges_ms, *, refractory_ms: float | None = 1
     return fig
 
 
+def pair_projection_figure(edges, counts_a, counts_b, *, pair: tuple[int, int], distance: float,
+                           unit: str = "", title: str | None = None, height: int = 300) -> go.Figure:
+    """Two clusters' waveforms along the line joining their means, as two
+    overlaid histograms in the clusters' colours, each mean marked and named.
+
+    Parameters
+    ----------
+    edges : array_like of float, shape (n_bins + 1,)
+        From :func:`~nnmf_core.spikes.pairs.pair_projection`: the mean of a
+        at 0, that of b at its distance.
+    counts_a, counts_b : array_like of int, shape (n_bins,)
+    pair : (int, int)
+        Clusters a and b.
+    distance : float
+        Where the mean of b sits (``PairProjection.distance``).
+    unit : str
+        The waveforms' unit, for the x axis (e.g. "µV").
+    """
+    edges = np.asarray(edges, dtype=np.float64)
+    centres, widths = _f32((edges[:-1] + edges[1:]) / 2), _f32(np.diff(edges))
+    fig = go.Figure()
+    for cluster, counts in zip(pair, (counts_a, counts_b)):
+        fig.add_trace(go.Bar(x=centres, y=np.asarray(counts).astype(np.float32), width=widths, name=f"cluster {cluster}",
+                             marker=dict(color=cluster_colour(cluster), line_width=0), opacity=0.6,
+                             hovertemplate=f"cluster {cluster}, at %{{x:.3g}}: %{{y:,}} waveforms<extra></extra>"))
+    for cluster, position, side in zip(pair, (0.0, float(distance)), ("left", "right")):
+        fig.add_vline(x=position, line=dict(color=cluster_colour(cluster), width=1.5, dash="dot"),
+                      annotation_text=f"mean {cluster}", annotation_position=f"top {side}",
+                      annotation=dict(font=dict(color=cluster_colour(cluster), size=11)))
+    styled(fig, title, height=height)
+    fig.update_layout(barmode="overlay", bargap=0, showlegend=False)
+    fig.update_xaxes(title_text=f"along the line from mean {pair[0]} to mean {pair[1]}" + (f" ({unit})" if unit else ""))
+    fig.update_yaxes(title_text="waveforms", rangemode="tozero")
+    return fig
+
+
 def _correlogram_figure(counts, edges_ms, refractory_ms: float | None, colour: str, lag_name: str,
                         title: str | None, height: int) -> go.Figure:
     edges = np.asarray(edges_ms, dtype=np.float64)

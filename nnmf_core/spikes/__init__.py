@@ -179,7 +179,7 @@ from nnmf_core.spikes.options import (
     TRANSFORMS,
     method_name,
 )
-from nnmf_core.spikes.pairs import MergeCheck, crosscorrelogram, merge_refractory_check
+from nnmf_core.spikes.pairs import MergeCheck, PairProjection, crosscorrelogram, merge_refractory_check, pair_projection
 from nnmf_core.spikes.physiology import (
     ACG_BIN_MS,
     ACG_WINDOW_MS,
@@ -385,6 +385,8 @@ __all__ = [
     "Mark",
     "Merge",
     "MergeCheck",
+    "PairProjection",
+    "pair_projection",
     "MergeSuggestions",
     "NPZ_KEYS",
     "CONTAMINATION_LEVEL",

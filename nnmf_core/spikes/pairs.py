@@ -2,7 +2,9 @@
 cross-correlogram (a neuron cut in two leaves the same refractory gap
 around 0 that its own autocorrelogram has) and the refractory check of the
 merge (how many violations merging the two adds, against how many two
-independent neurons would add by chance).
+independent neurons would add by chance). And what their waveforms say,
+with or without spike times: their spread along the line joining the two
+mean waveforms (:func:`pair_projection`), one hump cut in two or two humps.
 
 Spike times are seconds from the start of the recording, as everywhere in
 :mod:`~nnmf_core.spikes.physiology`; binning follows SpikeInterface's
@@ -34,7 +36,7 @@ from nnmf_core.spikes.physiology import (
     _spike_train_table,
 )
 from nnmf_core.spikes.spike_times import _checked_times
-from nnmf_core.spikes.validation import _checked_whole_labels
+from nnmf_core.spikes.validation import _checked_waveforms, _checked_whole_labels
 
 #: Below this many violations expected by chance, :attr:`MergeCheck.verdict`
 #: does not tell one neuron from two (a Poisson count of mean 5 is 0 or 1
@@ -45,6 +47,8 @@ MIN_EXPECTED_VIOLATIONS = 5.0
 ONE_NEURON_SHARE = 0.2
 #: A merge that adds at least this share behaves like two neurons.
 TWO_NEURONS_SHARE = 0.5
+#: Bins of :func:`pair_projection`'s histograms.
+PROJECTION_BINS = 60
 #: At most this many spike pairs are binned in one pass of :func:`crosscorrelogram`.
 PAIRS_PER_PASS = 4_000_000
 #: A cross-correlogram of more spike pairs than this is refused (a burst that
@@ -218,3 +222,80 @@ def merge_refractory_check(spike_times, labels, a: int, b: int, *, duration_s: f
     n_a, n_b = table["n_spikes"].iloc[:2]
     chance_per_ms = float(n_a) * float(n_b) / (duration_s * 1000.0)
     return MergeCheck(table, added, 2.0 * (refractory_ms - censored_ms) * chance_per_ms, chance_per_ms)
+
+
+class PairProjection(NamedTuple):
+    """Two clusters' waveforms on the line joining their means (:func:`pair_projection`).
+
+    Attributes
+    ----------
+    edges : ndarray of float64, shape (n_bins + 1,)
+        Positions along the line, in the waveforms' unit: the mean waveform of
+        a sits at 0, that of b at ``distance``.
+    counts_a, counts_b : ndarray of int64, shape (n_bins,)
+        Waveforms of a and of b in each bin.
+    distance : float
+        Distance between the two mean waveforms (Euclidean, all samples).
+    d_prime : float
+        ``distance`` over the two clusters' pooled spread along the line,
+        √((σ_a² + σ_b²) / 2): the d′ of the merge suggestions.
+    """
+
+    edges: np.ndarray
+    counts_a: np.ndarray
+    counts_b: np.ndarray
+    distance: float
+    d_prime: float
+
+
+def pair_projection(waveforms, labels, a: int, b: int, *, n_bins: int = PROJECTION_BINS) -> PairProjection:
+    """Where the waveforms of clusters a and b fall on the line joining their mean waveforms.
+
+    No spike times needed. Along that line one neuron cut in two is one hump
+    cut in the middle (a Gaussian cut at its mean gives d′ ≈ 2.7), two
+    neurons are two humps with a valley between: what a pair's merge turns
+    on when the cross-correlogram has too few spikes to tell.
+
+    Parameters
+    ----------
+    waveforms : array_like, shape (n_waveforms, n_samples)
+    labels : array_like of int, shape (n_waveforms,)
+    a, b : int
+        Two different clusters of ``labels``, with different mean waveforms.
+    n_bins : int
+        Bins of the histograms, shared by both clusters.
+
+    Returns
+    -------
+    PairProjection
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (500, 2)), rng.normal(0, 1, (500, 2)) + [6, 0]])
+    >>> found = pair_projection(X, np.repeat([0, 1], 500), 0, 1, n_bins=12)
+    >>> round(found.distance, 1), round(found.d_prime, 1), int(found.counts_a.sum()), int(found.counts_b.sum())
+    (6.1, 6.0, 500, 500)
+    """
+    X = _checked_waveforms(waveforms)
+    labels = _checked_whole_labels(labels)
+    if labels.size != X.shape[0]:
+        raise InputError(f"Give one label per waveform; got {labels.size:,} labels for {X.shape[0]:,} waveforms.")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise InputError(f"n_bins must be a whole number ≥ 1; got {n_bins!r}.")
+    a, b = int(a), int(b)
+    present = set(np.unique(labels).tolist())
+    if a == b or a not in present or b not in present:
+        raise InputError(f"Give two different clusters that have waveforms; got {a} and {b}.")
+    A, B = X[labels == a], X[labels == b]
+    mean_a = A.mean(axis=0)
+    direction = B.mean(axis=0) - mean_a
+    distance = float(np.linalg.norm(direction))
+    if distance == 0:
+        raise InputError(f"Clusters {a} and {b} have the same mean waveform: no line joins them.")
+    direction /= distance
+    on_a, on_b = (A - mean_a) @ direction, (B - mean_a) @ direction
+    pooled = float(np.sqrt((on_a.var() + on_b.var()) / 2))
+    edges = np.histogram_bin_edges(np.concatenate([on_a, on_b]), bins=int(n_bins))
+    return PairProjection(edges, np.histogram(on_a, edges)[0].astype(np.int64), np.histogram(on_b, edges)[0].astype(np.int64),
+                          distance, distance / pooled if pooled > 0 else float("inf"))
