@@ -204,10 +204,7 @@ def merge_refractory_check(spike_times, labels, a: int, b: int, *, duration_s: f
     """
     labels = _checked_whole_labels(labels)
     times = _checked_times(spike_times, "The refractory check of a merge", labels.size)
-    a, b = int(a), int(b)
-    present = set(np.unique(labels).tolist())
-    if a == b or a not in present or b not in present:
-        raise InputError(f"Give two different clusters that have spikes; got {a} and {b}.")
+    a, b = _checked_pair(labels, a, b, "spikes")
     times, sampling_rate, refractory_ms, censored_ms, duration_s = _checked_train(
         times, sampling_rate, refractory_ms, censored_ms, duration_s)
     pair = (labels == a) | (labels == b)
@@ -222,6 +219,15 @@ def merge_refractory_check(spike_times, labels, a: int, b: int, *, duration_s: f
     n_a, n_b = table["n_spikes"].iloc[:2]
     chance_per_ms = float(n_a) * float(n_b) / (duration_s * 1000.0)
     return MergeCheck(table, added, 2.0 * (refractory_ms - censored_ms) * chance_per_ms, chance_per_ms)
+
+
+def _checked_pair(labels: np.ndarray, a, b, members: str) -> tuple[int, int]:
+    """Clusters a and b as ints, once they are two different clusters of ``labels``."""
+    a, b = int(a), int(b)
+    present = set(np.unique(labels).tolist())
+    if a == b or a not in present or b not in present:
+        raise InputError(f"Give two different clusters that have {members}; got {a} and {b}.")
+    return a, b
 
 
 class PairProjection(NamedTuple):
@@ -283,10 +289,7 @@ def pair_projection(waveforms, labels, a: int, b: int, *, n_bins: int = PROJECTI
         raise InputError(f"Give one label per waveform; got {labels.size:,} labels for {X.shape[0]:,} waveforms.")
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise InputError(f"n_bins must be a whole number ≥ 1; got {n_bins!r}.")
-    a, b = int(a), int(b)
-    present = set(np.unique(labels).tolist())
-    if a == b or a not in present or b not in present:
-        raise InputError(f"Give two different clusters that have waveforms; got {a} and {b}.")
+    a, b = _checked_pair(labels, a, b, "waveforms")
     A, B = X[labels == a], X[labels == b]
     mean_a = A.mean(axis=0)
     direction = B.mean(axis=0) - mean_a
