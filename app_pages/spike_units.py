@@ -1,7 +1,8 @@
 """The Spike clustering page's Units tab: is a cluster one neuron? Its ISI
-histogram with the refractory period, violations and contamination, firing
-rate, amplitude over the recording (drift), autocorrelogram, and the quality
-table of every cluster — all on the curated labels, the unassigned (−1) left out.
+histogram with the refractory period, violations and contamination (with
+the interval its count allows), firing rate, amplitude over the recording
+(drift), autocorrelogram, the quality table of every cluster, and marks by a
+quality filter on it — all on the curated labels, the unassigned (−1) left out.
 
 Without spike times the tab says which column would enable the spike-train
 views (the text of the library's error) and shows the quality that the
