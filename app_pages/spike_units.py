@@ -155,8 +155,16 @@ def units_tab(fit_key: str, labels: np.ndarray, table, channels: int) -> None:
     quality_marks(fit_key, quality)
 
 
-#: What the filter's inputs step by, per metric.
-FILTER_STEPS = {"isi_violations_ratio": 0.1, "amplitude_cutoff": 0.01, "presence_ratio": 0.05}
+#: The quality filter's thresholds: the Allen Institute's default and the contamination shown for sure.
+FILTER = (*spikes.ALLEN_FILTER, spikes.CONTAMINATION_FILTER)
+#: Every threshold's input: its label, step and help.
+FILTER_INPUTS = {"isi_violations_ratio": ("ISI violation ratio below", 0.1, None),
+                 "amplitude_cutoff": ("amplitude cut-off below", 0.01, None),
+                 "presence_ratio": ("presence above", 0.05, None),
+                 "contamination_low": ("least contamination below", 0.01,
+                                       f"The lower end of the contamination's {CONFIDENCE} interval (the table's "
+                                       f"{CONFIDENCE} low): the share of other neurons' spikes the violations show "
+                                       "for sure.")}
 FILTER_COLUMNS = {
     "cluster": st.column_config.NumberColumn("cluster", format="%d"),
     "passes": st.column_config.CheckboxColumn("passes"),
@@ -168,17 +176,18 @@ FILTER_COLUMNS = {
 
 
 def quality_marks(fit_key: str, quality: pd.DataFrame) -> None:
-    """Mark by quality: the Allen Institute's default filter with editable thresholds, each unit's verdict, and
-    one click to mark the units that pass good, one to mark those that fail a threshold mua (each an undoable
-    step)."""
+    """Mark by quality: the Allen Institute's default filter and the contamination shown for sure, with editable
+    thresholds; each unit's verdict; one click to mark the units that pass good, one to mark those that fail a
+    threshold mua (each an undoable step)."""
     with st.container(border=True):
         st.markdown("**Mark by quality**: the Allen Institute's default filter, as SpikeInterface's curation writes "
-                    "it. Set your own thresholds; the marks are undoable steps of the curation, and reach Phy's "
-                    "cluster_group.tsv.")
-        columns = st.columns(len(spikes.ALLEN_FILTER))
+                    "it, and the contamination the violations show for sure (the interval's lower end), which "
+                    "refuses two neurons joined in one cluster where Allen's ratio lets them through. Set your own "
+                    "thresholds; the marks are undoable steps of the curation, and reach Phy's cluster_group.tsv.")
         thresholds = [spikes.Threshold(t.metric, t.above, column.number_input(
-            f"{UNIT_COLUMNS[t.metric][0]} {'above' if t.above else 'below'}", min_value=0.0, value=float(t.value),
-            step=FILTER_STEPS[t.metric], key=f"spike_filter_{t.metric}")) for t, column in zip(spikes.ALLEN_FILTER, columns)]
+            FILTER_INPUTS[t.metric][0], min_value=0.0, value=float(t.value), step=FILTER_INPUTS[t.metric][1],
+            help=FILTER_INPUTS[t.metric][2], key=f"spike_filter_{t.metric}"))
+            for t, column in zip(FILTER, st.columns(len(FILTER)))]
         verdict = spikes.quality_filter(quality, thresholds)
         verdict["group"] = [group_of(fit_key, c) for c in verdict["cluster"]]
         passing = verdict.loc[verdict["passes"], "cluster"].tolist()
@@ -189,7 +198,7 @@ def quality_marks(fit_key: str, quality: pd.DataFrame) -> None:
             who = ("Every passing unit passes" if len(unbacked) == len(passing)
                    else f"{'Unit' if len(unbacked) == 1 else 'Units'} {', '.join(map(str, unbacked))} "
                         f"pass{'es' if len(unbacked) == 1 else ''}")
-            st.caption(f"{who} on an ISI violation ratio too few spikes cannot back: the contamination's "
+            st.caption(f"{who} on violation counts too small to vouch for it: the contamination's "
                        f"{CONFIDENCE} interval still reaches 100 % (the table above). Look at the SNR and the "
                        "waveforms before marking good.")
         left, right = st.columns(2)

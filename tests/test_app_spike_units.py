@@ -143,7 +143,7 @@ def test_units_are_marked_by_a_quality_filter_with_the_users_thresholds():
     assert button(at, "spike_filter_mua").disabled
     # 30 spikes in 90 s: no violation count could rule out contamination, and the page says so
     assert (table_with(at, "n_spikes")["contamination_high"] == 1).all()
-    assert any(item.value.startswith("Every passing unit passes on an ISI violation ratio too few spikes cannot back")
+    assert any(item.value.startswith("Every passing unit passes on violation counts too small to vouch for it")
                for item in at.caption)
     button(at, "spike_filter_good").click()
     clean(at.run())

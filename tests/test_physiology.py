@@ -17,6 +17,7 @@ from spike_trains import on_samples, poisson_train, spikeinterface_analyzer
 from nnmf_core.errors import InputError
 from nnmf_core.spikes import (
     ALLEN_FILTER,
+    CONTAMINATION_FILTER,
     UNASSIGNED,
     Threshold,
     amplitude_cutoff,
@@ -391,3 +392,17 @@ def test_the_allen_filter_passes_a_unit_on_the_metrics_it_has_and_names_the_rest
             quality_filter(quality, thresholds)
     with pytest.raises(InputError, match="cluster column"):
         quality_filter(quality.drop(columns="cluster"))
+
+
+def test_the_contamination_filter_refuses_two_neurons_that_allens_ratio_lets_through():
+    rng = np.random.default_rng(8)
+    one, two = (poisson_train(rng, 10, 600.0, refractory_s=0.002) for _ in range(2))  # two independent neurons
+    times = np.concatenate([one, two])
+    alone = spike_train_table(times, np.repeat([0, 1], [one.size, two.size]), duration_s=600.0)
+    merged = spike_train_table(times, np.zeros(times.size, dtype=int), duration_s=600.0)  # joined in one cluster
+    assert merged["isi_violations_ratio"].iloc[0] < 0.5  # about 2 n_a n_b / (n_a + n_b)² = 0.25
+    assert quality_filter(merged, ALLEN_FILTER[:1])["passes"].all()  # Allen's ratio lets the two through
+    both = [ALLEN_FILTER[0], CONTAMINATION_FILTER]
+    verdict = quality_filter(merged, both)
+    assert not verdict["passes"].any() and verdict["fails"].iloc[0] == "contamination_low < 0.05"
+    assert quality_filter(alone, both)["passes"].all()  # each neuron alone passes

@@ -197,7 +197,7 @@ from nnmf_core.spikes.physiology import (
     presence_ratio,
     spike_train_table,
 )
-from nnmf_core.spikes.quality_filter import ALLEN_FILTER, Threshold, quality_filter
+from nnmf_core.spikes.quality_filter import ALLEN_FILTER, CONTAMINATION_FILTER, Threshold, quality_filter
 from nnmf_core.spikes.rank import (
     MAX_CONSENSUS_WAVEFORMS,
     PREDICTION_SPLITS,
@@ -269,6 +269,7 @@ from nnmf_core.spikes.validation import MAX_ABS_SAMPLE
 
 __all__ = [
     "ALLEN_FILTER",
+    "CONTAMINATION_FILTER",
     "Threshold",
     "quality_filter",
     "AMPLITUDE_CUTOFF_MIN_SPIKES",
