@@ -58,6 +58,7 @@ bench-heavy: $(DEV_STAMP)
 	$(BENCH) bench.bench_spikes_realistic
 	$(BENCH) bench.bench_spikes_realistic --seed-offset 1
 	$(BENCH) bench.bench_quality_filter
+	$(BENCH) bench.bench_pair_check
 	$(BENCH) bench.bench_spikes_spikeinterface_defaults
 	$(BENCH) bench.bench_scale
 	$(BENCH) bench.bench_browser

@@ -90,7 +90,9 @@ def shape_section(fit_key: str, labels_key: str, labels: np.ndarray, table, pair
         title=f"Waveforms of {pair[0]} and {pair[1]} along the line between their means"),
         width="stretch")
     words.markdown(f"**d′ = {projection.d_prime:.2f}** between the two clusters' waveforms.")
-    words.caption(f"One neuron cut in two is one hump split in the middle: a Gaussian cloud cut through its mean "
-                  f"gives d′ = {spikes.CUT_UNIT_SEPARATION:.1f}. Two neurons are two humps with a valley between; "
-                  f"from d′ = {spikes.SEPARATION_THRESHOLD:g} on, the valley is a gap. One hump without a valley: "
-                  "the waveforms cannot tell the two apart, and the spike times (below) have the last word.")
+    words.caption(f"One neuron cut near its middle is one hump split in two: a Gaussian cloud cut through its mean "
+                  f"gives d′ = {spikes.CUT_UNIT_SEPARATION:.1f}, single units of SpikeInterface's ground-truth "
+                  "recordings cut by 2-means 1.8–3.8. Two neurons are two humps with a valley between: pairs of "
+                  "its true units 2.1–13, one in seven below 2.6, so look for the valley, not only the number. A "
+                  "handful of waveforms far from the rest is no second neuron (spikes overlapping another unit's, "
+                  "noise). With enough spikes, the spike times (below) decide.")
