@@ -84,7 +84,7 @@ def export_tab(fit_key, source_key, table, result, history, labels, settings, k:
                            "application/octet-stream", **_BUTTON,
                            help="The cluster of every spike, int32, in the file's order; unassigned = largest + 1.")
     row[2].download_button(
-        "Phy: metric columns (.zip)", lambda: zipped(spikes.export_phy_quality(quality)), f"phy-metrics-k{k}.zip",
+        "Phy: metrics (.zip)", lambda: zipped(spikes.export_phy_quality(quality)), f"phy-metrics-k{k}.zip",
         "application/zip", **_BUTTON, disabled=quality is None,
         help=no_quality if quality is None else "One cluster_<metric>.tsv per quality metric: Phy shows each as "
                                                 "a column of its cluster view.")

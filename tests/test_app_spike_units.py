@@ -163,8 +163,8 @@ def test_the_export_tab_offers_the_quality_metrics_the_units_tab_shows():
     at = open_tab(uploaded(), "Units")
     shown = table_with(at, "n_spikes")
     buttons = {item.label: item for item in open_tab(at, "Export and apply").get("download_button")}
-    assert {"Quality metrics (CSV)", "Phy: metric columns (.zip)", "Phy: templates.npy", "Session (.npz)"} <= set(buttons)
-    assert not buttons["Quality metrics (CSV)"].proto.disabled and not buttons["Phy: metric columns (.zip)"].proto.disabled
+    assert {"Quality metrics (CSV)", "Phy: metrics (.zip)", "Phy: templates.npy", "Session (.npz)"} <= set(buttons)
+    assert not buttons["Quality metrics (CSV)"].proto.disabled and not buttons["Phy: metrics (.zip)"].proto.disabled
     table = spikes.read_waveforms(spikes_csv()).with_sampling_rate(30_000)
     quality = spikes.unit_quality_table(history(at).labels, table.spike_times, table.waveforms, 30_000, channels=1)
     pd.testing.assert_frame_equal(quality[shown.columns], shown)  # what the tab showed is what is exported

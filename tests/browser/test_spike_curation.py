@@ -71,7 +71,7 @@ def test_merge_undo_mark_noise_and_download_the_phy_groups(page, app_url):
                                                                   3: "unsorted"}
     quality = pd.read_csv(io.BytesIO(downloaded(page, "Quality metrics (CSV)")))  # no times: the waveforms' half
     assert quality["cluster_id"].tolist() == [0, 1, 2, 3] and quality["num_spikes"].sum() == 1000
-    with zipfile.ZipFile(io.BytesIO(downloaded(page, "Phy: metric columns (.zip)"))) as archive:
+    with zipfile.ZipFile(io.BytesIO(downloaded(page, "Phy: metrics (.zip)"))) as archive:
         assert "cluster_snr.tsv" in archive.namelist()
     screenshot(page, "spike-export")
 
