@@ -198,7 +198,8 @@ def quality_marks(fit_key: str, quality: pd.DataFrame) -> None:
             who = ("Every passing unit passes" if len(unbacked) == len(passing)
                    else f"{'Unit' if len(unbacked) == 1 else 'Units'} {', '.join(map(str, unbacked))} "
                         f"pass{'es' if len(unbacked) == 1 else ''}")
-            st.caption(f"{who} on violation counts too small to vouch for it: the contamination's "
+            them = "them" if 1 < len(unbacked) < len(passing) else "it"
+            st.caption(f"{who} on violation counts too small to vouch for {them}: the contamination's "
                        f"{CONFIDENCE} interval still reaches 100 % (the table above). Look at the SNR and the "
                        "waveforms before marking good.")
         left, right = st.columns(2)
