@@ -193,7 +193,8 @@ def quality_marks(fit_key: str, quality: pd.DataFrame) -> None:
         passing = verdict.loc[verdict["passes"], "cluster"].tolist()
         failing = verdict.loc[verdict["fails"] != "", "cluster"].tolist()  # not a unit nothing could test
         st.dataframe(verdict, hide_index=True, width="stretch", column_config=FILTER_COLUMNS)
-        unbacked = [c for c in passing if quality.set_index("cluster").at[c, "contamination_high"] >= 1.0]
+        unvouched = set(open_ended(quality))
+        unbacked = [c for c in passing if c in unvouched]
         if unbacked:
             who = ("Every passing unit passes" if len(unbacked) == len(passing)
                    else f"{'Unit' if len(unbacked) == 1 else 'Units'} {', '.join(map(str, unbacked))} "
@@ -211,15 +212,21 @@ def quality_marks(fit_key: str, quality: pd.DataFrame) -> None:
                      icon=":material/label:")
 
 
+def open_ended(quality: pd.DataFrame) -> list[int]:
+    """The clusters whose contamination interval reaches 100 %: too few spikes for their violations to vouch
+    for them."""
+    return quality.loc[quality["contamination_high"] >= 1.0, "cluster"].tolist()
+
+
 def contamination_note(quality: pd.DataFrame) -> str:
     """What the contamination intervals say of the table as a whole: which units' violation counts cannot rule
     out a mix of neurons (the interval reaches 100 %), because the recording holds too few of their spikes."""
-    open_ended = quality.loc[quality["contamination_high"] >= 1.0, "cluster"].tolist()
-    if not open_ended:
+    unvouched = open_ended(quality)
+    if not unvouched:
         return (f"The contamination's {CONFIDENCE} interval (low to high) holds the shares the violation count "
                 "does not rule out.")
-    which = "every unit" if len(open_ended) == len(quality) else (
-        f"{counted(len(open_ended), 'unit')} ({', '.join(map(str, open_ended))})")
+    which = "every unit" if len(unvouched) == len(quality) else (
+        f"{counted(len(unvouched), 'unit')} ({', '.join(map(str, unvouched))})")
     return (f"For {which}, the contamination's {CONFIDENCE} interval reaches 100 %: too few spikes for the "
             "refractory violations to tell one neuron from a mix. A longer recording narrows it.")
 

@@ -26,26 +26,15 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn.cluster import KMeans
 
-from bench.realistic_recordings import realistic_recordings
+from bench.realistic_recordings import realistic_recordings_of_draws
 from nnmf_core.spikes import CUT_UNIT_SEPARATION, SEPARATION_THRESHOLD, merge_refractory_check, pair_projection
-from nnmf_core.spikes.pairs import MIN_EXPECTED_VIOLATIONS, ONE_NEURON_SHARE, TWO_NEURONS_SHARE
-
-VERDICTS = ("one refractory period", "in between", "two neurons", "too few spikes to tell")
-
-
-def verdict(check) -> str:
-    """The category of a :class:`MergeCheck`'s verdict."""
-    if check.expected < MIN_EXPECTED_VIOLATIONS:
-        return VERDICTS[3]
-    if check.ratio <= ONE_NEURON_SHARE:
-        return VERDICTS[0]
-    return VERDICTS[2] if check.ratio >= TWO_NEURONS_SHARE else VERDICTS[1]
+from nnmf_core.spikes.pairs import MERGE_VERDICTS as VERDICTS
 
 
 def judged(recording, labels: np.ndarray, a: int, b: int) -> tuple[float, str]:
     d_prime = pair_projection(recording.waveforms, labels, a, b).d_prime
     check = merge_refractory_check(recording.spike_times, labels, a, b, sampling_rate=recording.sampling_rate)
-    return d_prime, verdict(check)
+    return d_prime, check.kind
 
 
 #: Cut units are reported by the share of the unit in the smaller part: 2-means either cuts a unit near its
@@ -83,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=8)
     args = parser.parse_args()
-    recordings = [recording for draw in range(args.draws) for recording in realistic_recordings(draw)]
+    recordings = realistic_recordings_of_draws(args.draws)
     found = pairs_of(recordings)
     print(f"{len(recordings)} recordings\n")
     print(f"| pair | n | d′ median (10–90 %) | d′ < {CUT_UNIT_SEPARATION:.2f} | d′ ≥ {SEPARATION_THRESHOLD:g} | "

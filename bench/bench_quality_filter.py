@@ -33,7 +33,7 @@ import itertools
 
 import numpy as np
 
-from bench.realistic_recordings import realistic_recordings
+from bench.realistic_recordings import realistic_recordings_of_draws
 from nnmf_core.spikes import ALLEN_FILTER, CONTAMINATION_FILTER, Threshold, quality_filter, spike_train_table
 
 LOWER_ENDS = (0.01, 0.05, 0.1)
@@ -62,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=8)
     args = parser.parse_args()
-    recordings = [recording for draw in range(args.draws) for recording in realistic_recordings(draw)]
+    recordings = realistic_recordings_of_draws(args.draws)
     alone, merged = judged(recordings)
     n_alone, n_merged = sum(len(t) for t in alone), len(merged)
     isi = Threshold(*ALLEN_FILTER[0])

@@ -298,6 +298,11 @@ def realistic_recordings(seed_offset: int = 0, cache_dir: Path | None = CACHE_DI
     return recordings
 
 
+def realistic_recordings_of_draws(draws: int) -> list:
+    """The recordings of seed offsets 0 … ``draws`` − 1, in that order (each draw made or loaded once)."""
+    return [recording for draw in range(draws) for recording in realistic_recordings(draw)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed-offset", type=int, default=0, help="0: the tuning set; other values: unseen seeds")

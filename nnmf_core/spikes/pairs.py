@@ -47,6 +47,8 @@ MIN_EXPECTED_VIOLATIONS = 5.0
 ONE_NEURON_SHARE = 0.2
 #: A merge that adds at least this share behaves like two neurons.
 TWO_NEURONS_SHARE = 0.5
+#: What :attr:`MergeCheck.kind` can be.
+MERGE_VERDICTS = ("one refractory period", "in between", "two neurons", "too few spikes to tell")
 #: Bins of :func:`pair_projection`'s histograms.
 PROJECTION_BINS = 60
 #: At most this many spike pairs are binned in one pass of :func:`crosscorrelogram`.
@@ -141,24 +143,33 @@ class MergeCheck(NamedTuple):
         return self.added / self.expected if self.expected > 0 else float("nan")
 
     @property
-    def verdict(self) -> str:
-        """What the check says, in a sentence or two: one refractory period
+    def kind(self) -> str:
+        """Which of :data:`MERGE_VERDICTS` the check gives: one refractory period
         (at most :data:`ONE_NEURON_SHARE` of the chance violations), two
         neurons (at least :data:`TWO_NEURONS_SHARE`), in between, or too few
         spikes to tell (fewer than :data:`MIN_EXPECTED_VIOLATIONS` expected)."""
+        if self.expected < MIN_EXPECTED_VIOLATIONS:
+            return "too few spikes to tell"
+        if self.ratio <= ONE_NEURON_SHARE:
+            return "one refractory period"
+        return "two neurons" if self.ratio >= TWO_NEURONS_SHARE else "in between"
+
+    @property
+    def verdict(self) -> str:
+        """What the check says (:attr:`kind`), in a sentence or two, with its numbers."""
         added = f"{self.added:,} violation{'s' if self.added != 1 else ''}"
         chance = f"about {self.expected:.3g}"
-        if self.expected < MIN_EXPECTED_VIOLATIONS:
-            return (f"Too few spikes to tell: two independent neurons of these rates would add only {chance} "
-                    f"violations when merged (the merge adds {added}).")
-        if self.ratio <= ONE_NEURON_SHARE:
-            return (f"Merged, the two keep one refractory period: the merge adds {added}, where two independent "
-                    f"neurons would add {chance}. That is what one neuron cut in two looks like.")
-        if self.ratio >= TWO_NEURONS_SHARE:
-            return (f"Merged, they break the refractory period as two independent neurons do: the merge adds "
-                    f"{added}, chance alone {chance}. Likely two neurons: merging would contaminate the unit.")
-        return (f"In between: the merge adds {added}, two independent neurons {chance}. Perhaps one neuron with "
-                f"spikes of another in one of the clusters; look at the waveforms before merging.")
+        return {
+            "too few spikes to tell": f"Too few spikes to tell: two independent neurons of these rates would add "
+                                      f"only {chance} violations when merged (the merge adds {added}).",
+            "one refractory period": f"Merged, the two keep one refractory period: the merge adds {added}, where "
+                                     f"two independent neurons would add {chance}. That is what one neuron cut in "
+                                     "two looks like.",
+            "two neurons": f"Merged, they break the refractory period as two independent neurons do: the merge adds "
+                           f"{added}, chance alone {chance}. Likely two neurons: merging would contaminate the unit.",
+            "in between": f"In between: the merge adds {added}, two independent neurons {chance}. Perhaps one neuron "
+                          "with spikes of another in one of the clusters; look at the waveforms before merging.",
+        }[self.kind]
 
 
 def merge_refractory_check(spike_times, labels, a: int, b: int, *, duration_s: float | None = None,
